@@ -1,0 +1,146 @@
+"""The :class:`Store` interface every ledger backend implements.
+
+Two real implementations exist: :class:`geo.store.gpkg.GeoPackageStore`
+(one embedded file, the default) and :class:`geo.store.postgis.PostGISStore`
+(a PostgreSQL server with PostGIS). Both pass the same contract test suite
+(``tests/geo/store/test_contract.py``).
+
+Frames returned by stores are GeoDataFrames in EPSG:4326 (plain DataFrames for
+layers without geometry), one row per feature ordered by ``id``, with exactly
+the layer's field names as columns plus ``geometry``. Dates and timestamps
+travel as ISO 8601 strings, missing values as None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from geo.ledger import Feature
+
+__all__ = ["HistoryEntry", "Query", "Store", "WriteMode", "WriteSummary"]
+
+WriteMode = Literal["append", "upsert", "replace"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which features of a layer to read.
+
+    ``bbox`` is (min_lon, min_lat, max_lon, max_lat) and selects features
+    whose geometry intersects the box; ``filters`` are equality tests on
+    fields (a list or tuple value means "any of"); ``limit``/``offset`` page
+    through features ordered by ``id``.
+    """
+
+    bbox: tuple[float, float, float, float] | None = None
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    ids: tuple[str, ...] | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What a bulk write did: counts of features inserted, updated, deleted."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change to a feature: who, when, what operation, before and after.
+
+    ``before`` and ``after`` are GeoJSON-like dicts (``properties`` and
+    ``geometry`` as WKT) or None (before a create, after a delete).
+    """
+
+    seq: int
+    layer: str
+    fid: str
+    operation: Literal["create", "update", "delete"]
+    actor: str
+    at: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A ledger backend. All methods are transactional and all-or-nothing."""
+
+    url: str
+
+    def init_schema(self) -> None:
+        """Create every layer's table (and indexes) if missing."""
+
+    def close(self) -> None:
+        """Release connections and file handles."""
+
+    def is_empty(self) -> bool:
+        """Return True when the store holds no sources and no stations."""
+
+    def count(self, layer: str, *, query: Query | None = None) -> int:
+        """Return how many features of ``layer`` match ``query``."""
+
+    def read(self, layer: str, *, query: Query | None = None) -> pd.DataFrame:
+        """Return matching features as a (Geo)DataFrame ordered by ``id``."""
+
+    def get(self, layer: str, fid: str) -> Feature:
+        """Return one feature; raise NotFoundError if absent."""
+
+    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
+        """Validate and insert one feature (an id is assigned when None)."""
+
+    def update(
+        self,
+        layer: str,
+        fid: str,
+        properties: Mapping[str, Any],
+        geometry: BaseGeometry | None = None,
+        *,
+        expected_version: int | None,
+        actor: str,
+    ) -> Feature:
+        """Replace given fields (and geometry when not None) of one feature.
+
+        Raises VersionMismatchError when ``expected_version`` is given and is
+        not the stored version; the stored feature is then unchanged.
+        """
+
+    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
+        """Delete one feature (its history stays)."""
+
+    def write_frame(
+        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
+    ) -> WriteSummary:
+        """Write validated rows in one transaction.
+
+        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
+        inserts or updates by id, ``replace`` empties the layer first.
+        """
+
+    def history(self, layer: str, fid: str) -> list[HistoryEntry]:
+        """Return the changes to one feature, oldest first."""
+
+    def within(
+        self, layer: str, lon: float, lat: float, *, radius_m: float
+    ) -> pd.DataFrame:
+        """Return features within ``radius_m`` of (lon, lat), nearest first.
+
+        The frame has a ``distance_m`` column (geodesic, minimum distance).
+        """
+
+    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+        """Flag every source against every station.
+
+        Returns one row per source with ``id``, ``priority``,
+        ``nearest_station``, ``distance_m`` and ``stations`` (list of ids),
+        ordered by ``id``. ``radius_m`` overrides every station's radius.
+        """
