@@ -9,7 +9,7 @@ from geo.store.base import HistoryEntry, Query, Store, WriteMode, WriteSummary
 __all__ = ["HistoryEntry", "Query", "Store", "WriteMode", "WriteSummary", "open_store"]
 
 
-def open_store(url: str | Path, *, create: bool = True) -> Store:
+def open_store(url: str | Path, *, create: bool = True, pg_schema: str = "zonewatch") -> Store:
     """Open the store that ``url`` names.
 
     Parameters
@@ -18,6 +18,8 @@ def open_store(url: str | Path, *, create: bool = True) -> Store:
         A ``postgresql://`` URL, or a path to a ``.gpkg`` file.
     create : bool, default True
         Create the schema (and the file) if missing.
+    pg_schema : str, default "zonewatch"
+        For PostGIS, the schema holding the ledger tables.
 
     Returns
     -------
@@ -29,7 +31,7 @@ def open_store(url: str | Path, *, create: bool = True) -> Store:
     if text.startswith(("postgresql://", "postgres://")):
         from geo.store.postgis import PostGISStore
 
-        store = PostGISStore(text)
+        store = PostGISStore(text, schema=pg_schema)
     else:
         from geo.store.gpkg import GeoPackageStore
 

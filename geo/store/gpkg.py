@@ -1,0 +1,474 @@
+"""The embedded ledger: one GeoPackage 1.3 file written with the standard ``sqlite3``.
+
+The file is a plain GeoPackage that GDAL and QGIS open: every layer of
+:data:`geo.ledger.LAYERS` is a table registered in ``gpkg_contents``
+(``features`` with an R-tree spatial index, ``attributes`` for
+inspections), geometries are GeoPackage blobs in EPSG:4326. Each feature
+table has an integer primary key ``fid`` (GDAL's feature id) and a unique
+text column ``id`` (the ledger id the rest of Zonewatch uses).
+
+How it behaves
+--------------
+* WAL journal: readers never wait for a writer; writes start with ``BEGIN
+  IMMEDIATE`` so read-then-write transactions cannot deadlock, and a
+  single-record edit appends a few pages to the WAL instead of rewriting the
+  file. ``synchronous=FULL``: a committed change survives a crash or power
+  loss, an interrupted one leaves the last committed state.
+* One connection per thread (the store is shared by a web server's worker
+  threads); :meth:`GeoPackageStore.close` closes them all.
+* Every change, single or bulk, appends to ``zw_history`` in the same
+  transaction. ``zw_history`` and ``zw_meta`` are not registered in
+  ``gpkg_contents``, so GIS tools list only the ledger layers.
+* Edits made by GDAL or QGIS keep the R-tree current (the standard triggers)
+  but are not in the history: the history records Zonewatch's own writes.
+  Don't edit the file with GDAL *in the same process* while the store is
+  open: SQLite's POSIX locks are per process, and GDAL links its own SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import (
+    DuplicateIdError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+    VersionMismatchError,
+)
+from geo.ledger import Feature, Layer, get_layer, now_utc, validate_record
+from geo.store import _gpkg_schema as schema
+from geo.store import _gpkg_write as write
+from geo.store._gpkg_binary import decode_geometries
+from geo.store._gpkg_rows import (
+    Record,
+    clean_id,
+    feature_from_row,
+    frame_from_rows,
+    new_id,
+    select_list,
+    where_clause,
+)
+from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+
+__all__ = ["GeoPackageStore"]
+
+_MODES = ("append", "upsert", "replace")
+_A_M = 6378137.0  # WGS84 semi-major axis
+_E2 = 0.0066943799901413165  # WGS84 first eccentricity squared
+_M_MIN_M = _A_M * (1.0 - _E2)  # meridian radius of curvature at the equator (its minimum)
+
+
+class GeoPackageStore:
+    """A ledger in one GeoPackage file.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.gpkg`` file; created (with its schema) by :meth:`init_schema`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = GeoPackageStore(Path(tempfile.mkdtemp()) / "ledger.gpkg")
+    >>> store.init_schema()
+    >>> store.is_empty()
+    True
+    >>> store.close()
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._generation = 0
+
+    # -- connections and transactions -----------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            conn = schema.connect(self.path)
+            with self._lock:
+                self._connections.append(conn)
+                local.conn, local.generation = conn, self._generation
+        return local.conn
+
+    @contextmanager
+    def _tx(self, *, write_lock: bool) -> Iterator[sqlite3.Connection]:
+        """Run the block in one transaction; map SQLite errors to StoreError."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write_lock else "BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._store_error(exc) from exc
+            raise
+
+    def _store_error(self, exc: sqlite3.Error) -> Exception:
+        text = str(exc)
+        if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in text and ".id" in text:
+            return DuplicateIdError(f"id already exists ({text})")
+        hint = "; call init_schema() first" if "no such table" in text else ""
+        return StoreError(f"GeoPackage {self.url!r} failed: {text}{hint}")
+
+    def init_schema(self) -> None:
+        """Create the GeoPackage tables, every layer, R-trees and history (idempotent)."""
+        with self._tx(write_lock=True) as conn:
+            schema.set_header(conn)
+            schema.init_schema(conn)
+
+    def close(self) -> None:
+        """Close every connection; the store reconnects if used again."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._generation += 1
+        for conn in connections:
+            conn.close()
+
+    # -- reading ----------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        """Return True when the store holds no sources and no stations."""
+        return self.count("sources") == 0 and self.count("stations") == 0
+
+    def count(self, layer: str, *, query: Query | None = None) -> int:
+        """Return how many features of ``layer`` match ``query`` (paging ignored)."""
+        target = get_layer(layer)
+        query = query or Query()
+        with self._tx(write_lock=False) as conn:
+            if query.bbox is not None:
+                return len(self._bbox_fids(conn, target, query))
+            where, params = where_clause(target, query)
+            row = conn.execute(f'SELECT count(*) FROM "{target.name}"{where}', params).fetchone()
+        return int(row[0])
+
+    def read(self, layer: str, *, query: Query | None = None) -> pd.DataFrame:
+        """Return matching features as a (Geo)DataFrame ordered by ``id``.
+
+        A ``bbox`` selects features whose geometry intersects the box: the
+        R-tree finds candidates, shapely decides exactly.
+        """
+        target = get_layer(layer)
+        query = query or Query()
+        limit, offset = _paging(query)
+        with self._tx(write_lock=False) as conn:
+            if query.bbox is None:
+                where, params = where_clause(target, query)
+                statement = (
+                    f'SELECT {select_list(target)} FROM "{target.name}"{where} '
+                    'ORDER BY "id" LIMIT ? OFFSET ?'
+                )
+                rows = conn.execute(statement, [*params, limit, offset]).fetchall()
+            else:
+                fids = self._bbox_fids(conn, target, query)
+                page = fids[offset:] if limit < 0 else fids[offset : offset + limit]
+                rows = self._rows_by_fid(conn, target, page)
+        return frame_from_rows(target, rows)
+
+    def _bbox_fids(self, conn: sqlite3.Connection, layer: Layer, query: Query) -> list[int]:
+        where, params = where_clause(layer, query)
+        statement = f'SELECT "fid", "geom" FROM "{layer.name}"{where} ORDER BY "id"'
+        rows = conn.execute(statement, params).fetchall()
+        if not rows:
+            return []
+        geoms = decode_geometries([row[1] for row in rows])
+        box = shapely.box(*query.bbox)  # type: ignore[misc]
+        hits = shapely.intersects(geoms, box)
+        return [row[0] for row, hit in zip(rows, hits, strict=True) if hit]
+
+    def _rows_by_fid(
+        self, conn: sqlite3.Connection, layer: Layer, fids: list[int]
+    ) -> list[tuple[Any, ...]]:
+        statement = (
+            f'SELECT {select_list(layer)} FROM "{layer.name}" '
+            'WHERE "fid" IN (SELECT value FROM json_each(?)) ORDER BY "id"'
+        )
+        return conn.execute(statement, (json.dumps(fids),)).fetchall()
+
+    def get(self, layer: str, fid: str) -> Feature:
+        """Return one feature; raise NotFoundError if absent."""
+        target = get_layer(layer)
+        with self._tx(write_lock=False) as conn:
+            return self._fetch(conn, target, fid)
+
+    def _fetch(self, conn: sqlite3.Connection, layer: Layer, fid: str) -> Feature:
+        statement = f'SELECT {select_list(layer)} FROM "{layer.name}" WHERE "id" = ?'
+        row = conn.execute(statement, (str(fid),)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no feature {fid!r} in layer {layer.name!r}")
+        return feature_from_row(layer, row)
+
+    def history(self, layer: str, fid: str) -> list[HistoryEntry]:
+        """Return the changes to one feature, oldest first (empty if none)."""
+        target = get_layer(layer)
+        statement = (
+            "SELECT seq, layer, fid, operation, actor, at, before, after FROM zw_history "
+            "WHERE layer = ? AND fid = ? ORDER BY seq"
+        )
+        with self._tx(write_lock=False) as conn:
+            rows = conn.execute(statement, (target.name, str(fid))).fetchall()
+        return [_history_entry(row) for row in rows]
+
+    # -- single-feature writes ------------------------------------------------------
+
+    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
+        """Validate and insert one feature (an id is assigned when None).
+
+        Raises DuplicateIdError when the id is taken, ValidationError when the
+        feature breaks the ledger model.
+        """
+        target = get_layer(layer)
+        fid = clean_id(feature.id) or new_id(target)
+        props, geometry, _ = validate_record(target, feature.properties, feature.geometry)
+        at = now_utc()
+        record = write.stamp(Record(fid, props, geometry), version=1, at=at)
+        with self._tx(write_lock=True) as conn:
+            if write.fetch_by_ids(conn, target, [fid]):
+                raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
+            write.insert_records(conn, target, [record], direct_rtree=False)
+            write.log_changes(
+                conn, target, "create", actor=actor, at=at, before=None, after=[record]
+            )
+            schema.touch_contents(conn, target, at=at, envelope=_envelope(geometry))
+            return self._fetch(conn, target, fid)
+
+    def update(
+        self,
+        layer: str,
+        fid: str,
+        properties: Mapping[str, Any],
+        geometry: BaseGeometry | None = None,
+        *,
+        expected_version: int | None,
+        actor: str,
+    ) -> Feature:
+        """Replace given fields (and geometry when not None) of one feature.
+
+        Raises NotFoundError for an unknown id, VersionMismatchError (with
+        ``current_version``) when ``expected_version`` is stale, and
+        ValidationError when the merged feature breaks the ledger model; the
+        stored feature is then unchanged.
+        """
+        target = get_layer(layer)
+        _refuse_id_change(fid, properties)
+        with self._tx(write_lock=True) as conn:
+            stored = write.fetch_by_ids(conn, target, [str(fid)])
+            if not stored:
+                raise NotFoundError(f"no feature {fid!r} in layer {target.name!r}")
+            rowid, before = stored[str(fid)]
+            _check_version(target, before, expected_version)
+            merged = {**before.properties, **{k: v for k, v in properties.items() if k != "id"}}
+            shape = geometry if geometry is not None else before.geometry
+            props, shape, _ = validate_record(target, merged, shape)
+            at = now_utc()
+            after = write.stamp(Record(before.fid, props, shape), version=_next(before), at=at)
+            write.update_records(conn, target, [rowid], [after], direct_rtree=False)
+            write.log_changes(
+                conn, target, "update", actor=actor, at=at, before=[before], after=[after]
+            )
+            schema.touch_contents(conn, target, at=at, envelope=_envelope(shape))
+            return self._fetch(conn, target, before.fid)
+
+    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
+        """Delete one feature (its history stays).
+
+        Raises NotFoundError for an unknown id and VersionMismatchError when
+        ``expected_version`` is stale.
+        """
+        target = get_layer(layer)
+        with self._tx(write_lock=True) as conn:
+            stored = write.fetch_by_ids(conn, target, [str(fid)])
+            if not stored:
+                raise NotFoundError(f"no feature {fid!r} in layer {target.name!r}")
+            rowid, before = stored[str(fid)]
+            _check_version(target, before, expected_version)
+            at = now_utc()
+            conn.execute(f'DELETE FROM "{target.name}" WHERE "fid" = ?', (rowid,))
+            write.log_changes(
+                conn, target, "delete", actor=actor, at=at, before=[before], after=None
+            )
+            schema.touch_contents(conn, target, at=at)
+
+    # -- bulk writes ------------------------------------------------------------------
+
+    def write_frame(
+        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
+    ) -> WriteSummary:
+        """Write validated rows in one transaction, all or nothing.
+
+        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
+        inserts or replaces whole records by id (version + 1), ``replace``
+        empties the layer first. Every row written gets a history entry.
+        Rows without an id get a new one.
+        """
+        target = get_layer(layer)
+        if mode not in _MODES:
+            raise ValidationError(f"mode {mode!r} is not one of {', '.join(_MODES)}", field="mode")
+        records = write.prepare_records(target, frame)
+        at = now_utc()
+        with self._tx(write_lock=True) as conn, write.rtree_triggers_suspended(conn, target):
+            deleted = write.delete_all(conn, target, actor=actor, at=at) if mode == "replace" else 0
+            stored = write.fetch_by_ids(conn, target, [r.fid for r in records])
+            if mode == "append" and stored:
+                raise DuplicateIdError(_taken_message(target, stored))
+            news = [write.stamp(r, version=1, at=at) for r in records if r.fid not in stored]
+            kept = [(stored[r.fid], r) for r in records if r.fid in stored]
+            olds = [old for (_, old), _ in kept]
+            changed = [write.stamp(r, version=_next(old), at=at) for (_, old), r in kept]
+            write.update_records(
+                conn, target, [rowid for (rowid, _), _ in kept], changed, direct_rtree=True
+            )
+            write.insert_records(conn, target, news, direct_rtree=True)
+            write.log_changes(
+                conn, target, "update", actor=actor, at=at, before=olds, after=changed
+            )
+            write.log_changes(conn, target, "create", actor=actor, at=at, before=None, after=news)
+            schema.touch_contents(conn, target, at=at, recompute=True)
+        return WriteSummary(inserted=len(news), updated=len(changed), deleted=deleted)
+
+    # -- radius -------------------------------------------------------------------------
+
+    def within(self, layer: str, lon: float, lat: float, *, radius_m: float) -> pd.DataFrame:
+        """Return features within ``radius_m`` (geodesic) of (lon, lat), nearest first.
+
+        The R-tree narrows the layer to a box that surely holds the circle;
+        :func:`geo.radius.within` measures exactly and adds ``distance_m``.
+        """
+        from geo import radius
+
+        target = get_layer(layer)
+        if not target.has_geometry:
+            raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
+        box = _search_box(lon, lat, radius_m)
+        with self._tx(write_lock=False) as conn:
+            where, params = where_clause(target, Query(bbox=box)) if box else ("", [])
+            statement = f'SELECT {select_list(target)} FROM "{target.name}"{where} ORDER BY "id"'
+            frame = frame_from_rows(target, conn.execute(statement, params).fetchall())
+        return radius.within(frame, lon, lat, radius_m=radius_m)
+
+    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+        """Flag every source against every station with :func:`geo.radius.flag_priority`.
+
+        One row per source ordered by ``id``: ``id``, ``priority``,
+        ``nearest_station``, ``distance_m``, ``stations``; ``radius_m``
+        overrides every station's own radius.
+        """
+        from geo import radius
+
+        with self._tx(write_lock=False) as conn:
+            sources = self._read_all(conn, get_layer("sources"))
+            stations = self._read_all(conn, get_layer("stations"))
+        return radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+
+    def _read_all(self, conn: sqlite3.Connection, layer: Layer) -> pd.DataFrame:
+        statement = f'SELECT {select_list(layer)} FROM "{layer.name}" ORDER BY "id"'
+        return frame_from_rows(layer, conn.execute(statement).fetchall())
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _paging(query: Query) -> tuple[int, int]:
+    limit, offset = query.limit, query.offset
+    if offset is None or offset < 0 or (limit is not None and limit < 0):
+        raise ValidationError(
+            f"limit {limit!r} and offset {offset!r} must be whole numbers >= 0", field="limit"
+        )
+    return (-1 if limit is None else int(limit)), int(offset)
+
+
+def _next(record: Feature | Record) -> int:
+    version = record.properties.get("version")
+    return (int(version) if version is not None else 0) + 1
+
+
+def _refuse_id_change(fid: str, properties: Mapping[str, Any]) -> None:
+    given = clean_id(properties.get("id"))
+    if given is not None and given != fid:
+        raise ValidationError(f"id {given!r} cannot replace {fid!r}: ids never change", field="id")
+
+
+def _check_version(layer: Layer, current: Record, expected_version: int | None) -> None:
+    version = current.properties.get("version")
+    if expected_version is None or expected_version == version:
+        return
+    raise VersionMismatchError(
+        f"feature {current.fid!r} in layer {layer.name!r} is at version {version}, "
+        f"not {expected_version}",
+        current_version=version,
+    )
+
+
+def _taken_message(layer: Layer, stored: Mapping[str, object]) -> str:
+    taken = sorted(stored)
+    shown = ", ".join(map(repr, taken[:5])) + (" ..." if len(taken) > 5 else "")
+    return (
+        f"{len(taken)} id(s) already exist in layer {layer.name!r}: {shown}; "
+        "use mode 'upsert' to update them"
+    )
+
+
+def _envelope(geometry: BaseGeometry | None) -> tuple[float, float, float, float] | None:
+    if geometry is None or geometry.is_empty:
+        return None
+    minx, miny, maxx, maxy = geometry.bounds
+    return minx, maxx, miny, maxy
+
+
+def _history_entry(row: tuple[Any, ...]) -> HistoryEntry:
+    seq, layer, fid, operation, actor, at, before, after = row
+    return HistoryEntry(
+        seq=int(seq),
+        layer=layer,
+        fid=fid,
+        operation=operation,
+        actor=actor,
+        at=at,
+        before=None if before is None else json.loads(before),
+        after=None if after is None else json.loads(after),
+    )
+
+
+def _search_box(lon: Any, lat: Any, radius_m: Any) -> tuple[float, float, float, float] | None:
+    """Return a lon/lat box surely holding every point within ``radius_m``, or None.
+
+    Any geodesic of length R spans at most R / M_min of latitude (M_min: the
+    meridian radius at the equator) and, staying inside that latitude band,
+    at most R / r(phi_max) of longitude (r: the parallel radius at the band's
+    most poleward latitude). None (no prefilter) near a pole, across the
+    antimeridian, or for inputs :func:`geo.radius.within` will refuse.
+    """
+    try:
+        x, y, r = float(lon), float(lat), float(radius_m)
+    except (TypeError, ValueError):
+        return None
+    if not all(map(math.isfinite, (x, y, r))) or r <= 0 or abs(x) > 180 or abs(y) > 90:
+        return None
+    r = r * 1.001 + 1.0  # margin against rounding
+    dlat = math.degrees(r / _M_MIN_M)
+    phi = math.radians(abs(y) + dlat)
+    if phi >= math.radians(89.0):
+        return None
+    parallel_m = _A_M * math.cos(phi) / math.sqrt(1.0 - _E2 * math.sin(phi) ** 2)
+    dlon = math.degrees(r / parallel_m)
+    if abs(x) + dlon > 180.0:
+        return None
+    return x - dlon, y - dlat, x + dlon, y + dlat

@@ -1,0 +1,554 @@
+"""The PostGIS store: the ledger in a PostgreSQL schema with PostGIS.
+
+One table per layer (``id`` text primary key, typed fields, ``geom``
+``geometry(Geometry, 4326)`` with GiST indexes on ``geom`` and on
+``geom::geography``) and an append-only ``history`` table written in the
+same transaction as every change. Radius queries and priority flags run in
+the database on the WGS84 spheroid (see :mod:`geo.store._pg_radius`).
+
+One connection serves the store, guarded by a lock, so a store object can
+be shared by the threads of a web server; every public method is one
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import (
+    DuplicateIdError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+    VersionMismatchError,
+)
+from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer, now_utc, validate_record
+from geo.store import _pg_radius as radius
+from geo.store._pg_frames import (
+    Record,
+    clean_id,
+    copy_rows,
+    history_entry,
+    new_id,
+    prepare_records,
+    row_to_feature,
+    rows_to_frame,
+)
+from geo.store._pg_sql import (
+    HISTORY,
+    ISO_UTC,
+    create_statements,
+    insert_columns,
+    select_list,
+    snapshot,
+    table,
+    where_clause,
+)
+from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+
+__all__ = ["PostGISStore"]
+
+_MODES = ("append", "upsert", "replace")
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_STAGE = "_zw_stage"
+_FLAG_COLUMNS = (("distance_m", "float"),)
+
+
+def _redact(url: str) -> str:
+    """Return ``url`` as connection info with any password hidden."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparsable URL>"
+    if "password" in params:
+        params["password"] = "***"
+    return make_conninfo("", **params)
+
+
+class PostGISStore:
+    """A ledger in one PostgreSQL schema.
+
+    Parameters
+    ----------
+    url : str
+        A libpq URL such as
+        ``postgresql://postgres@/zonewatch?host=/var/run/postgresql``.
+    schema : str, default "zonewatch"
+        The schema holding the tables (letters, digits and ``_``).
+
+    Examples
+    --------
+    >>> store = PostGISStore("postgresql://postgres@/zonewatch_test")  # doctest: +SKIP
+    >>> store.init_schema()  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, *, schema: str = "zonewatch") -> None:
+        if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema):
+            raise ValidationError(
+                f"schema {schema!r} is not a plain identifier (letters, digits, _)",
+                field="schema",
+            )
+        self.url = url
+        self.schema = schema
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[Any] | None = None
+
+    # -- connection and transactions ------------------------------------
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = psycopg.connect(self.url, autocommit=True)
+            except psycopg.Error as exc:
+                where = _redact(self.url)
+                raise StoreError(f"cannot connect to PostGIS at {where}: {exc}") from exc
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+        """Run the block in one transaction; map database errors to ours."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.transaction():
+                    yield conn
+            except psycopg.errors.UniqueViolation as exc:
+                raise DuplicateIdError(f"id already exists: {exc.diag.message_detail}") from exc
+            except psycopg.errors.UndefinedTable as exc:
+                raise StoreError(
+                    f"PostGIS store {self.schema!r} has no such table ({exc}); "
+                    "call init_schema() first"
+                ) from exc
+            except psycopg.errors.DataError as exc:
+                raise ValidationError(f"value refused by the database: {exc}") from exc
+            except psycopg.Error as exc:
+                raise StoreError(f"PostGIS store {self.schema!r} failed: {exc}") from exc
+
+    def _table(self, layer: Layer) -> sql.Identifier:
+        return table(self.schema, layer.name)
+
+    # -- schema ------------------------------------------------------------
+
+    def init_schema(self) -> None:
+        """Create the schema, every layer's table and indexes, and the history."""
+        with self._tx() as conn:
+            # Concurrent CREATE OR REPLACE of the same trigger would collide.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"zonewatch:{self.schema}"])
+            self._ensure_postgis(conn)
+            for statement in create_statements(self.schema, list(LAYERS.values())):
+                conn.execute(statement)
+
+    def _ensure_postgis(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+            return
+        try:
+            with conn.transaction():
+                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"database {_redact(self.url)} lacks the postgis extension and it could "
+                f"not be created ({exc}); run scripts/pg-setup.sh or CREATE EXTENSION postgis"
+            ) from exc
+
+    def drop_schema(self) -> None:
+        """Drop the whole schema with its tables and history (tests, resets)."""
+        with self._tx() as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+            )
+
+    def close(self) -> None:
+        """Close the connection; the store reconnects if used again."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- reading -------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        """Return True when the store holds no sources and no stations."""
+        return self.count("sources") == 0 and self.count("stations") == 0
+
+    def count(self, layer: str, *, query: Query | None = None) -> int:
+        """Return how many features of ``layer`` match ``query`` (ignoring paging)."""
+        target = get_layer(layer)
+        where, params = where_clause(target, query or Query())
+        statement = sql.SQL("SELECT count(*) FROM {}").format(self._table(target)) + where
+        with self._tx() as conn:
+            row = conn.execute(statement, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def read(self, layer: str, *, query: Query | None = None) -> pd.DataFrame:
+        """Return matching features as a (Geo)DataFrame ordered by ``id``."""
+        target = get_layer(layer)
+        query = query or Query()
+        where, params = where_clause(target, query)
+        statement = (
+            sql.SQL("SELECT {} FROM {}").format(select_list(target), self._table(target))
+            + where
+            + sql.SQL(' ORDER BY "id" COLLATE "C"')
+            + _paging(query, params)
+        )
+        with self._tx() as conn:
+            rows = conn.cursor(binary=True).execute(statement, params).fetchall()
+        return rows_to_frame(target, rows)
+
+    def get(self, layer: str, fid: str) -> Feature:
+        """Return one feature; raise NotFoundError if absent."""
+        target = get_layer(layer)
+        with self._tx() as conn:
+            return self._fetch(conn, target, fid)
+
+    def _fetch(
+        self, conn: psycopg.Connection[Any], layer: Layer, fid: str, *, lock: bool = False
+    ) -> Feature:
+        statement = sql.SQL('SELECT {} FROM {} WHERE "id" = %s{}').format(
+            select_list(layer), self._table(layer), sql.SQL(" FOR UPDATE" if lock else "")
+        )
+        row = conn.cursor(binary=True).execute(statement, [str(fid)]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no feature {fid!r} in layer {layer.name!r}")
+        return row_to_feature(layer, row)
+
+    def history(self, layer: str, fid: str) -> list[HistoryEntry]:
+        """Return the changes to one feature, oldest first (empty if none)."""
+        target = get_layer(layer)
+        statement = sql.SQL(
+            "SELECT seq, layer, fid, operation, actor, "
+            "to_char(at AT TIME ZONE 'UTC', {}), before, after "
+            "FROM {} WHERE layer = %s AND fid = %s ORDER BY seq"
+        ).format(sql.Literal(ISO_UTC), table(self.schema, HISTORY))
+        with self._tx() as conn:
+            rows = conn.execute(statement, [target.name, str(fid)]).fetchall()
+        return [history_entry(row) for row in rows]
+
+    # -- single-feature writes ----------------------------------------------
+
+    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
+        """Validate and insert one feature (an id is assigned when None).
+
+        Raises DuplicateIdError when the id is taken, ValidationError when the
+        feature breaks the ledger model.
+        """
+        target = get_layer(layer)
+        fid = clean_id(feature.id) or new_id(target)
+        props, geometry, _ = validate_record(target, feature.properties, feature.geometry)
+        at = now_utc()
+        with self._tx() as conn:
+            inserted = self._insert_one(conn, target, Record(fid, props, geometry), at)
+            if not inserted:
+                raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
+            self._log(conn, target, fid, "create", actor=actor, at=at, before=None)
+            return self._fetch(conn, target, fid)
+
+    def _insert_one(
+        self, conn: psycopg.Connection[Any], layer: Layer, record: Record, at: str
+    ) -> bool:
+        row = copy_rows(layer, [record], at=at)[0]
+        holders = [sql.Placeholder()] * len(row)
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING").format(
+            self._table(layer), insert_columns(layer), sql.SQL(", ").join(holders)
+        )
+        return conn.execute(statement, row).rowcount == 1
+
+    def update(
+        self,
+        layer: str,
+        fid: str,
+        properties: Mapping[str, Any],
+        geometry: BaseGeometry | None = None,
+        *,
+        expected_version: int | None,
+        actor: str,
+    ) -> Feature:
+        """Replace given fields (and geometry when not None) of one feature.
+
+        Raises NotFoundError for an unknown id, VersionMismatchError (with
+        ``current_version``) when ``expected_version`` is stale, and
+        ValidationError when the merged feature breaks the ledger model.
+        """
+        target = get_layer(layer)
+        _refuse_id_change(fid, properties)
+        with self._tx() as conn:
+            current = self._fetch(conn, target, fid, lock=True)
+            _check_version(target, current, expected_version)
+            merged = {**current.properties, **{k: v for k, v in properties.items() if k != "id"}}
+            shape = geometry if geometry is not None else current.geometry
+            props, shape, _ = validate_record(target, merged, shape)
+            before = self._snapshot(conn, target, str(current.id))
+            at = now_utc()
+            self._update_one(conn, target, Record(str(current.id), props, shape), at)
+            self._log(conn, target, str(current.id), "update", actor=actor, at=at, before=before)
+            return self._fetch(conn, target, str(current.id))
+
+    def _update_one(
+        self, conn: psycopg.Connection[Any], layer: Layer, record: Record, at: str
+    ) -> None:
+        row = copy_rows(layer, [record], at=at)[0]
+        assignments: list[sql.Composable] = [
+            sql.SQL("{} = %s").format(sql.Identifier(name))
+            for name in layer.field_names
+            if name not in ("id", "version")
+        ]
+        kept = [n not in ("id", "version") for n in layer.field_names]
+        values = [v for keep, v in zip(kept, row, strict=False) if keep]
+        if layer.has_geometry:
+            assignments.append(sql.SQL('"geom" = %s::geometry'))
+            values.append(row[-1])
+        statement = sql.SQL('UPDATE {} SET {}, "version" = "version" + 1 WHERE "id" = %s').format(
+            self._table(layer), sql.SQL(", ").join(assignments)
+        )
+        conn.execute(statement, [*values, record.fid])
+
+    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
+        """Delete one feature (its history stays).
+
+        Raises NotFoundError for an unknown id and VersionMismatchError when
+        ``expected_version`` is stale.
+        """
+        target = get_layer(layer)
+        with self._tx() as conn:
+            current = self._fetch(conn, target, fid, lock=True)
+            _check_version(target, current, expected_version)
+            before = self._snapshot(conn, target, str(current.id))
+            conn.execute(
+                sql.SQL('DELETE FROM {} WHERE "id" = %s').format(self._table(target)),
+                [current.id],
+            )
+            self._log(
+                conn, target, str(current.id), "delete", actor=actor, at=now_utc(), before=before
+            )
+
+    def _snapshot(self, conn: psycopg.Connection[Any], layer: Layer, fid: str | None) -> Any:
+        statement = sql.SQL('SELECT {} FROM {} AS t WHERE t."id" = %s').format(
+            snapshot(layer, "t"), self._table(layer)
+        )
+        row = conn.execute(statement, [fid]).fetchone()
+        return row[0] if row else None
+
+    def _log(
+        self,
+        conn: psycopg.Connection[Any],
+        layer: Layer,
+        fid: str,
+        operation: str,
+        *,
+        actor: str,
+        at: str,
+        before: Any,
+    ) -> None:
+        """Append one history row; ``after`` is the row as now stored (None if gone)."""
+        statement = sql.SQL(
+            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
+            "SELECT %s, %s, %s, %s, %s::timestamptz, %s::jsonb, "
+            'CASE WHEN t."id" IS NULL THEN NULL ELSE {after} END '
+            'FROM (SELECT 1) AS one LEFT JOIN {t} AS t ON t."id" = %s'
+        ).format(h=table(self.schema, HISTORY), after=snapshot(layer, "t"), t=self._table(layer))
+        payload = None if before is None else json.dumps(before, ensure_ascii=False)
+        conn.execute(statement, [layer.name, fid, operation, str(actor), at, payload, fid])
+
+    # -- bulk writes -----------------------------------------------------------
+
+    def write_frame(
+        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
+    ) -> WriteSummary:
+        """Write validated rows in one transaction (COPY through a staging table).
+
+        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
+        inserts or replaces whole records by id (version + 1), ``replace``
+        empties the layer first. Every row changed gets a history entry.
+        """
+        target = get_layer(layer)
+        if mode not in _MODES:
+            raise ValidationError(f"mode {mode!r} is not one of {', '.join(_MODES)}", field="mode")
+        records = prepare_records(target, frame)
+        at = now_utc()
+        with self._tx() as conn:
+            # Bulk writers take turns (readers don't wait): what the checks
+            # below see stays true until commit, so nothing is silently skipped.
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(self._table(target))
+            )
+            deleted = self._delete_all(conn, target, actor, at) if mode == "replace" else 0
+            self._stage(conn, target, records, at)
+            if mode == "append":
+                self._refuse_taken(conn, target)
+            updated = self._apply_updates(conn, target, actor, at) if mode == "upsert" else 0
+            inserted = self._apply_inserts(conn, target, actor, at)
+            if len(records) >= 1000:
+                conn.execute(sql.SQL("ANALYZE {}").format(self._table(target)))
+        return WriteSummary(inserted=inserted, updated=updated, deleted=deleted)
+
+    def _stage(
+        self, conn: psycopg.Connection[Any], layer: Layer, records: list[Record], at: str
+    ) -> None:
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                sql.Identifier(_STAGE), self._table(layer)
+            )
+        )
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(_STAGE), insert_columns(layer)
+        )
+        with conn.cursor().copy(copy) as pipe:
+            for row in copy_rows(layer, records, at=at):
+                pipe.write_row(row)
+
+    def _refuse_taken(self, conn: psycopg.Connection[Any], layer: Layer) -> None:
+        statement = sql.SQL(
+            'SELECT s."id" FROM {} AS s JOIN {} AS t USING ("id") ORDER BY 1 LIMIT 6'
+        ).format(sql.Identifier(_STAGE), self._table(layer))
+        taken = [row[0] for row in conn.execute(statement).fetchall()]
+        if taken:
+            shown = ", ".join(map(repr, taken[:5])) + (" ..." if len(taken) > 5 else "")
+            raise DuplicateIdError(
+                f"id(s) already exist in layer {layer.name!r}: {shown}; "
+                "use mode 'upsert' to update them"
+            )
+
+    def _apply_inserts(
+        self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str
+    ) -> int:
+        columns = insert_columns(layer)
+        statement = sql.SQL(
+            "WITH ins AS (INSERT INTO {t} ({cols}) SELECT {cols} FROM {stage} AS s "
+            'WHERE NOT EXISTS (SELECT 1 FROM {t} AS o WHERE o."id" = s."id") RETURNING *) '
+            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
+            "SELECT %s, ins.\"id\", 'create', %s, %s, NULL, {after} FROM ins"
+        ).format(
+            t=self._table(layer),
+            cols=columns,
+            stage=sql.Identifier(_STAGE),
+            h=table(self.schema, HISTORY),
+            after=snapshot(layer, "ins"),
+        )
+        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
+
+    def _apply_updates(
+        self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str
+    ) -> int:
+        names = [n for n in layer.field_names if n not in ("id", "version")]
+        names += ["geom"] if layer.has_geometry else []
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in names
+        )
+        statement = sql.SQL(
+            'WITH old AS (SELECT t."id", {before} AS before FROM {t} AS t '
+            'JOIN {stage} AS s USING ("id")), '
+            'upd AS (UPDATE {t} AS t SET {set}, "version" = t."version" + 1 FROM {stage} AS s '
+            'WHERE t."id" = s."id" RETURNING t.*) '
+            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
+            "SELECT %s, upd.\"id\", 'update', %s, %s, old.before, {after} "
+            'FROM upd JOIN old USING ("id")'
+        ).format(
+            before=snapshot(layer, "t"),
+            t=self._table(layer),
+            stage=sql.Identifier(_STAGE),
+            set=assignments,
+            h=table(self.schema, HISTORY),
+            after=snapshot(layer, "upd"),
+        )
+        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
+
+    def _delete_all(self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str) -> int:
+        statement = sql.SQL(
+            "WITH gone AS (DELETE FROM {t} RETURNING *) "
+            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
+            "SELECT %s, gone.\"id\", 'delete', %s, %s, {before}, NULL FROM gone"
+        ).format(
+            t=self._table(layer), h=table(self.schema, HISTORY), before=snapshot(layer, "gone")
+        )
+        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
+
+    # -- radius ----------------------------------------------------------------
+
+    def within(self, layer: str, lon: float, lat: float, *, radius_m: float) -> pd.DataFrame:
+        """Return features within ``radius_m`` (geodesic) of (lon, lat), nearest first.
+
+        The frame is the layer's frame plus ``distance_m``: the minimum
+        distance on the WGS84 spheroid, in metres; ties are ordered by id.
+        """
+        target = get_layer(layer)
+        if not target.has_geometry:
+            raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
+        x, y = radius.check_point(lon, lat)
+        r = radius.check_radius(radius_m)
+        params = {"lon": x, "lat": y, "radius_m": r, "wide_m": radius.widened(r)}
+        with self._tx() as conn:
+            statement = radius.within_sql(self.schema, target)
+            rows = conn.cursor(binary=True).execute(statement, params).fetchall()
+        return rows_to_frame(target, rows, extra=_FLAG_COLUMNS)
+
+    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+        """Flag every source against every station, in the database.
+
+        Returns one row per source ordered by ``id``: ``id``, ``priority``
+        (inside some station's radius), ``nearest_station``, ``distance_m``
+        (to the nearest station, spheroid) and ``stations`` (ids of the
+        stations covering it, nearest first). ``radius_m`` overrides every
+        station's own radius.
+        """
+        r = None if radius_m is None else radius.check_radius(radius_m)
+        with self._tx() as conn:
+            # The planner's cost for ST_Distance triggers JIT, which costs more than it saves.
+            conn.execute("SET LOCAL jit = off")
+            largest = r
+            if largest is None:
+                row = conn.execute(radius.largest_radius_sql(self.schema)).fetchone()
+                largest = float(row[0]) if row else DEFAULT_RADIUS_M
+            params = {"radius_m": r, "wide_m": radius.widened(largest)}
+            rows = conn.execute(radius.flag_sql(self.schema), params).fetchall()
+        return _flags_frame(rows)
+
+
+def _paging(query: Query, params: list[Any]) -> sql.SQL:
+    if query.offset < 0 or (query.limit is not None and query.limit < 0):
+        raise ValidationError(
+            f"limit {query.limit!r} / offset {query.offset!r} must be >= 0", field="limit"
+        )
+    params.extend([query.limit, query.offset])
+    return sql.SQL(" LIMIT %s OFFSET %s")
+
+
+def _refuse_id_change(fid: str, properties: Mapping[str, Any]) -> None:
+    given = clean_id(properties.get("id"))
+    if given is not None and given != fid:
+        raise ValidationError(f"id {given!r} cannot replace {fid!r}: ids never change", field="id")
+
+
+def _check_version(layer: Layer, current: Feature, expected_version: int | None) -> None:
+    if expected_version is None or expected_version == current.version:
+        return
+    raise VersionMismatchError(
+        f"feature {current.id!r} in layer {layer.name!r} is at version {current.version}, "
+        f"not {expected_version}",
+        current_version=current.version,
+    )
+
+
+def _flags_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    ids, priority, nearest, distance, stations = (
+        list(col) for col in (zip(*rows, strict=True) if rows else [()] * 5)
+    )
+    return pd.DataFrame(
+        {
+            "id": pd.Series(ids, dtype=object),
+            "priority": pd.Series(priority, dtype=bool),
+            "nearest_station": pd.Series(nearest, dtype=object),
+            # NaN, not None, without stations: the column stays numeric.
+            "distance_m": pd.Series(distance, dtype="float64"),
+            "stations": pd.Series([list(s) for s in stations], dtype=object),
+        }
+    )
