@@ -1,0 +1,262 @@
+"""The ``zonewatch`` command: a thin front door over :mod:`geo`.
+
+Exit codes: 0 ok, 1 bad input or data (the message says what and where),
+2 usage errors (wrong options).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.settings import Settings
+from geo.errors import ImportRejectedError, ZonewatchError
+from geo.io.writers import EXPORT_FORMATS
+from geo.store import Store, open_store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Zonewatch: pollution sources within the radius of air-quality monitoring points.",
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="A .gpkg path or postgresql:// URL (default: ZONEWATCH_STORE)."),
+]
+F = TypeVar("F", bound=Callable[..., Any])
+WriteModeChoice = Enum("WriteModeChoice", {m: m for m in ("append", "upsert", "replace")}, type=str)
+FormatChoice = Enum("FormatChoice", {f: f for f in EXPORT_FORMATS}, type=str)
+
+
+def _domain_errors(func: F) -> F:
+    """Turn Zonewatch errors into a message on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ImportRejectedError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            for row in exc.rows:
+                err.print(f"  row {row.row}: {row.reason}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        except ZonewatchError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _opened(store_url: str | None) -> Iterator[Store]:
+    settings = Settings() if store_url is None else Settings(store=store_url)
+    store = open_store(settings.store, pg_schema=settings.pg_schema)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """Yield a progress callback drawing a bar on a terminal, else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+@_domain_errors
+def demo(store: StoreOpt = None) -> None:
+    """(Re)create the Zhongyuan District demonstration ledger in the store."""
+    from geo.demo import load_demo
+
+    with _opened(store) as opened:
+        counts = load_demo(opened)
+    summary = ", ".join(f"{layer} {n}" for layer, n in counts.items())
+    out.print(f"demo ledger written to {opened.url}: {summary}", highlight=False)
+
+
+@app.command()
+@_domain_errors
+def flag(
+    store: StoreOpt = None,
+    radius_m: Annotated[
+        float | None,
+        typer.Option("--radius-m", help="Override every station's radius (metres)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write priority sources as GeoJSON.")
+    ] = None,
+) -> None:
+    """Flag every source inside a monitoring point's radius and summarise."""
+    from geo.errors import InputError
+    from geo.io.writers import export_frame
+    from geo.priority import flagged_sources, summarize_priority
+
+    if radius_m is not None and not radius_m > 0:
+        raise InputError(f"--radius-m must be a positive number of metres, got {radius_m}")
+    with _opened(store) as opened:
+        if opened.is_empty():
+            raise InputError(f"{opened.url} holds no sources or stations; run `zonewatch demo`")
+        flagged = flagged_sources(opened, radius_m=radius_m)
+    _print_priority_table(summarize_priority(flagged), total=len(flagged))
+    if output is not None:
+        hits = flagged[flagged["priority"].astype(bool)].sort_values(["distance_m", "id"])
+        count = export_frame(hits, output, fmt="geojson", layer_name="priority")
+        out.print(f"wrote {count} priority sources to {output}", highlight=False)
+
+
+def _print_priority_table(table: Any, *, total: int) -> None:
+    view = Table(title="Priority sources per monitoring point and category")
+    view.add_column("station")
+    for column in table.columns:
+        view.add_column(str(column), justify="right")
+    for station, row in table.iterrows():
+        view.add_row(str(station), *(str(v) for v in row.tolist()))
+    out.print(view)
+    flagged = int(table.loc["total", "all"]) if "total" in table.index else 0
+    out.print(f"{flagged} of {total} sources are priority targets", highlight=False)
+
+
+@app.command(name="import")
+@_domain_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or GeoPackage file.")],
+    layer: Annotated[str, typer.Option("--layer", help="Target layer, e.g. sources.")],
+    crs: Annotated[
+        str | None,
+        typer.Option("--crs", help="Coordinate label: wgs84, cgcs2000, gcj02, bd09, EPSG:n."),
+    ] = None,
+    mode: Annotated[
+        WriteModeChoice, typer.Option("--mode", help="How rows meet existing features.")
+    ] = WriteModeChoice.append,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Repair invalid polygons instead of rejecting.")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Import a file into a layer: every row or none."""
+    from geo.io.importer import import_file
+
+    with _opened(store) as opened, _progress(f"checking {file.name}") as progress:
+        report = import_file(
+            opened,
+            file,
+            layer=layer,
+            crs=crs,
+            mode=mode.value,  # type: ignore[arg-type]
+            dry_run=dry_run,
+            repair=repair,
+            actor="cli",
+            progress=progress,
+        )
+    _print_import_report(report)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _print_import_report(report: Any) -> None:
+    for note in report.notes:
+        out.print(f"note: {note}", highlight=False, markup=False)
+    if report.ignored_columns:
+        out.print(f"ignored columns: {', '.join(report.ignored_columns)}", highlight=False)
+    for row in report.rejected:
+        err.print(f"  row {row.row}: {row.reason}", highlight=False, markup=False)
+    if report.dry_run:
+        out.print(
+            f"dry run: {report.accepted} row(s) would be accepted, "
+            f"{len(report.rejected)} rejected; nothing written",
+            highlight=False,
+        )
+    elif report.written is not None:
+        w = report.written
+        out.print(
+            f"imported {report.accepted} row(s): {w.inserted} inserted, {w.updated} updated, "
+            f"{w.deleted} deleted",
+            highlight=False,
+        )
+
+
+@app.command()
+@_domain_errors
+def export(
+    layer: Annotated[str, typer.Option("--layer", help="Layer to export, e.g. sources.")],
+    fmt: Annotated[
+        FormatChoice, typer.Option("--format", help="File format.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    priority: Annotated[
+        bool, typer.Option("--priority", help="Only priority sources, with derived fields.")
+    ] = False,
+    radius_m: Annotated[
+        float | None, typer.Option("--radius-m", help="Radius override for --priority.")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export a layer (or the priority targets) for GIS tools and planners."""
+    from geo.errors import InputError
+    from geo.io.writers import export_frame
+    from geo.ledger import get_layer
+    from geo.priority import flagged_sources
+
+    get_layer(layer)
+    if priority and layer != "sources":
+        raise InputError("--priority applies to the sources layer only")
+    with _opened(store) as opened:
+        if priority:
+            frame = flagged_sources(opened, radius_m=radius_m, only_priority=True)
+        else:
+            frame = opened.read(layer)
+    with _progress(f"writing {output.name}") as progress:
+        count = export_frame(frame, output, fmt=fmt.value, layer_name=layer, progress=progress)
+    out.print(f"wrote {count} feature(s) of {layer} to {output}", highlight=False)
+
+
+@app.command()
+@_domain_errors
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+) -> None:
+    """Serve the HTTP API, maps and exports (an empty store is seeded with the demo)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    overrides: dict[str, Any] = {"store": store, "host": host, "port": port}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    out.print(
+        f"Zonewatch serving {settings.store} on http://{settings.host}:{settings.port}/ "
+        f"(API docs: /docs)",
+        highlight=False,
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def main() -> None:
+    """Entry point of the ``zonewatch`` console script."""
+    app()

@@ -1,0 +1,34 @@
+"""Zonewatch settings, read from ``ZONEWATCH_*`` environment variables.
+
+Built once by whoever starts Zonewatch (the CLI, ``create_app``); never at
+import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every setting Zonewatch reads; ``ZONEWATCH_STORE`` selects the store."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONEWATCH_", extra="ignore")
+
+    store: str = Field(
+        "zonewatch.gpkg",
+        description="A .gpkg file path (embedded default) or a postgresql:// URL",
+    )
+    pg_schema: str = Field(
+        "zonewatch", description="PostgreSQL schema of the ledger (PostGIS store only)"
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP service listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP service listens on")
+    seed_demo: bool = Field(
+        True, description="Seed an empty store with the Zhongyuan demo ledger on start-up"
+    )
+    max_radius_m: float = Field(
+        50_000.0, gt=0, description="Largest radius, in metres, a query may ask for"
+    )

@@ -1,0 +1,222 @@
+"""Read import files into a :class:`RawTable`: attributes plus raw geometry.
+
+Readers do not validate the ledger model; they only turn a file into rows.
+A row whose geometry cannot even be parsed keeps ``None`` geometry and a
+``geometry_error`` so the importer can reject exactly that row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import InputError
+from geo.io.columns import LAT_COLUMNS, LON_COLUMNS, WKT_COLUMNS, canonical_columns
+
+__all__ = ["RawTable", "detect_format", "read_raw"]
+
+_SUFFIXES = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+}
+
+
+@dataclass
+class RawTable:
+    """Rows read from a file, before any validation.
+
+    ``attributes`` has canonical column names (see :mod:`geo.io.columns`),
+    one row per record, values as read. ``geometries`` holds each row's
+    geometry in the file's coordinates (None when the file has none);
+    ``geometry_errors`` maps a 0-based row position to why it could not be
+    parsed. ``crs_hint`` is a coordinate label the file itself declares.
+    """
+
+    attributes: pd.DataFrame
+    geometries: list[BaseGeometry | None]
+    geometry_errors: dict[int, str] = field(default_factory=dict)
+    crs_hint: str | None = None
+
+
+def detect_format(path: Path) -> str:
+    """Return the import format of ``path`` from its suffix.
+
+    Raises
+    ------
+    InputError
+        For a suffix Zonewatch does not import.
+    """
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(_SUFFIXES))
+        raise InputError(f"{path.name}: unsupported file type {path.suffix!r}; expected {known}")
+    return fmt
+
+
+def read_raw(path: Path, *, layer: str | None = None) -> RawTable:
+    """Read an import file (CSV, GeoJSON or GeoPackage) into a RawTable.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    layer : str, optional
+        For a GeoPackage with several layers, the layer to read (defaults to
+        a layer of that name, else the only layer).
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg}
+    return reader[detect_format(path)](path, layer)
+
+
+def _read_csv(path: Path, layer: str | None) -> RawTable:
+    raw = path.read_bytes()
+    text = _decode(raw, path)
+    from io import StringIO
+
+    try:
+        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
+    frame = frame.rename(columns=canonical_columns(frame.columns))
+    _refuse_duplicate_columns(frame, path)
+    geometries, errors, used = _csv_geometries(frame)
+    return RawTable(frame.drop(columns=used), geometries, errors)
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    # Excel on Chinese Windows saves CSV as GBK/GB18030, elsewhere UTF-8 (often with BOM).
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path.name}: text is neither UTF-8 nor GB18030")
+
+
+def _refuse_duplicate_columns(frame: pd.DataFrame, path: Path) -> None:
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise InputError(f"{path.name}: columns given twice: {', '.join(duplicated)}")
+
+
+def _first_present(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if name in frame.columns), None)
+
+
+def _csv_geometries(
+    frame: pd.DataFrame,
+) -> tuple[list[BaseGeometry | None], dict[int, str], list[str]]:
+    lon_col = _first_present(frame, LON_COLUMNS)
+    lat_col = _first_present(frame, LAT_COLUMNS)
+    wkt_col = _first_present(frame, WKT_COLUMNS)
+    if wkt_col is None and (lon_col is None or lat_col is None):
+        raise InputError(
+            "CSV needs lon/lat columns (lon, lat or 经度, 纬度) or a WKT column (wkt)"
+        )
+    geometries: list[BaseGeometry | None] = []
+    errors: dict[int, str] = {}
+    for pos in range(len(frame)):
+        wkt = frame[wkt_col].iat[pos].strip() if wkt_col else ""
+        try:
+            if wkt:
+                geometries.append(shapely.from_wkt(wkt))
+            else:
+                geometries.append(_point_from_text(frame, pos, lon_col, lat_col))
+        except (ValueError, shapely.errors.ShapelyError) as exc:
+            geometries.append(None)
+            errors[pos] = str(exc)
+    used = [c for c in (lon_col, lat_col, wkt_col) if c is not None]
+    return geometries, errors, used
+
+
+def _point_from_text(
+    frame: pd.DataFrame, pos: int, lon_col: str | None, lat_col: str | None
+) -> BaseGeometry:
+    if lon_col is None or lat_col is None:
+        raise ValueError("no WKT and no lon/lat columns")
+    lon_text, lat_text = frame[lon_col].iat[pos].strip(), frame[lat_col].iat[pos].strip()
+    if not lon_text or not lat_text:
+        raise ValueError("lon/lat missing")
+    try:
+        return shapely.Point(float(lon_text), float(lat_text))
+    except ValueError:
+        raise ValueError(f"lon/lat {lon_text!r}, {lat_text!r} are not numbers") from None
+
+
+def _read_geojson(path: Path, layer: str | None) -> RawTable:
+    try:
+        doc = json.loads(_decode(path.read_bytes(), path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path.name}: not valid JSON ({exc})") from None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        doc = {"type": "FeatureCollection", "features": [doc]}
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError(f"{path.name}: expected a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise InputError(f"{path.name}: 'features' must be a list")
+    rows, geometries, errors = [], [], {}
+    for pos, feature in enumerate(features):
+        props, geometry, error = _parse_feature(feature)
+        rows.append(props)
+        geometries.append(geometry)
+        if error:
+            errors[pos] = error
+    frame = pd.DataFrame(rows, dtype=object)
+    frame = frame.rename(columns=canonical_columns(frame.columns))
+    return RawTable(frame, geometries, errors, crs_hint=_geojson_crs(doc))
+
+
+def _parse_feature(feature: Any) -> tuple[dict[str, Any], BaseGeometry | None, str | None]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return {}, None, "not a GeoJSON Feature"
+    props = dict(feature.get("properties") or {})
+    if feature.get("id") is not None and "id" not in props:
+        props["id"] = feature["id"]
+    if feature.get("geometry") is None:
+        return props, None, "geometry is missing"
+    try:
+        return props, shape(feature["geometry"]), None
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
+        return props, None, f"unreadable geometry ({exc})"
+
+
+def _geojson_crs(doc: dict[str, Any]) -> str | None:
+    # Pre-RFC-7946 files may still carry a named crs member such as EPSG:4547.
+    name = ((doc.get("crs") or {}).get("properties") or {}).get("name")
+    if not isinstance(name, str):
+        return None
+    code = name.rsplit(":", 1)[-1]
+    return None if code in ("CRS84", "4326") else f"EPSG:{code}"
+
+
+def _read_gpkg(path: Path, layer: str | None) -> RawTable:
+    import pyogrio
+
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # GDAL raises several error types for a broken file
+        raise InputError(f"{path.name}: not a readable GeoPackage ({exc})") from None
+    chosen = layer if layer in names else (names[0] if len(names) == 1 else None)
+    if chosen is None:
+        raise InputError(f"{path.name}: several layers ({', '.join(names)}); name one")
+    frame = pyogrio.read_dataframe(path, layer=chosen, on_invalid="ignore")
+    crs_hint = None
+    if frame.crs is not None and frame.crs.to_epsg() not in (None, 4326):
+        crs_hint = f"EPSG:{frame.crs.to_epsg()}"
+    geometries = list(frame.geometry)
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+    attributes = attributes.rename(columns=canonical_columns(attributes.columns))
+    return RawTable(attributes.reset_index(drop=True), geometries, {}, crs_hint=crs_hint)
