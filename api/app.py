@@ -1,0 +1,82 @@
+"""Build the Zonewatch HTTP application.
+
+``create_app(settings, store)`` is the only way in: nothing is built at
+import time, and tests pass their own store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.settings import Settings
+from geo.store import Store, open_store
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("zonewatch.api")
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Return the FastAPI application.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to ``Settings()`` (read from ``ZONEWATCH_*`` variables).
+    store : Store, optional
+        An open store to serve; when None the app opens ``settings.store`` on
+        start-up, seeds it with the demo ledger if it is empty and
+        ``settings.seed_demo`` is set, and closes it on shutdown.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is not None:
+            yield
+            return
+        opened = _open_and_seed(settings)
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            opened.close()
+
+    app = FastAPI(
+        title="Zonewatch",
+        version="0.1.0",
+        summary="Pollution sources within the radius of air-quality monitoring points",
+        openapi_url="/api",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if store is not None:
+        app.state.store = store
+    install_error_handlers(app)
+    _include_routes(app)
+    return app
+
+
+def _open_and_seed(settings: Settings) -> Store:
+    opened = open_store(settings.store, pg_schema=settings.pg_schema)
+    if settings.seed_demo and opened.is_empty():
+        from geo.demo import load_demo
+
+        counts = load_demo(opened)
+        log.info("seeded empty store %s with the demo ledger: %s", opened.url, counts)
+    return opened
+
+
+def _include_routes(app: FastAPI) -> None:
+    from api.routes import docs, features, radius
+
+    app.include_router(features.router)
+    app.include_router(radius.router)
+    app.include_router(docs.router)

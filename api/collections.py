@@ -1,0 +1,126 @@
+"""The OGC API collections Zonewatch serves and how to read each one.
+
+``sources``, ``stations`` and ``inspections`` are stored layers; ``zones``
+is derived (each station's radius circle) and read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geo import radius as radius_engine
+from geo.errors import NotFoundError
+from geo.ledger import CATEGORIES, STATUSES
+from geo.store import Query, Store
+from geo.zones import station_zones
+
+__all__ = ["COLLECTIONS", "Collection", "get_collection", "page_frame"]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection: id, titles (zh, en), description, the stored layer."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    description: str
+    layer: str | None
+    filters: tuple[str, ...] = ()
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            "sources", "污染源", "Pollution sources",
+            "Ledger of pollution sources: catering premises, barbecue spots, night markets, "
+            f"construction sites, muck-truck routes. Categories: {', '.join(CATEGORIES)}; "
+            f"statuses: {', '.join(STATUSES)}. Each feature carries the derived priority, "
+            "nearest_station, distance_m (geodesic metres) and stations.",
+            "sources",
+            ("category", "status", "community", "grid", "subdistrict", "priority"),
+        ),
+        Collection(
+            "stations", "监测点", "Monitoring points",
+            "Air-quality monitoring points with their priority radius in metres (radius_m).",
+            "stations",
+            ("level",),
+        ),
+        Collection(
+            "inspections", "检查记录", "Inspections",
+            "Inspection rounds of sources: date, round, inspector, result. No geometry.",
+            "inspections",
+            ("source_id", "result", "round"),
+        ),
+        Collection(
+            "zones", "监测点半径范围", "Radius zones",
+            "Each monitoring point's radius as a geodesic circle polygon (display only).",
+            None,
+        ),
+    )
+}
+
+
+def get_collection(cid: str) -> Collection:
+    """Return the collection called ``cid``; NotFoundError if there is none."""
+    try:
+        return COLLECTIONS[cid]
+    except KeyError:
+        raise NotFoundError(
+            f"no collection {cid!r}; collections are: {', '.join(COLLECTIONS)}"
+        ) from None
+
+
+def with_derived(store: Store, sources: pd.DataFrame) -> pd.DataFrame:
+    """Add priority, nearest_station, distance_m, stations to a page of sources."""
+    stations = store.read("stations")
+    flags = radius_engine.flag_priority(sources, stations).to_frame()
+    out = sources.copy()
+    for column in ("priority", "nearest_station", "distance_m", "stations"):
+        out[column] = flags[column].to_numpy()
+    return out
+
+
+def page_frame(
+    store: Store, collection: Collection, query: Query, *, priority: bool | None
+) -> tuple[pd.DataFrame, int]:
+    """Return one page of a collection and how many features match in all."""
+    if collection.layer is None:
+        return _zones_page(store, query)
+    if priority is not None:
+        query = _priority_query(store, query, priority)
+    frame = store.read(collection.layer, query=query)
+    matched = store.count(collection.layer, query=Query(
+        bbox=query.bbox, filters=query.filters, ids=query.ids))
+    if collection.id == "sources" and len(frame):
+        frame = with_derived(store, frame)
+    return frame, matched
+
+
+def _priority_query(store: Store, query: Query, priority: bool) -> Query:
+    flags = store.flag_priority()
+    ids = flags.loc[flags["priority"].astype(bool) == priority, "id"]
+    if query.ids is not None:
+        ids = ids[ids.isin(query.ids)]
+    return Query(bbox=query.bbox, filters=query.filters, ids=tuple(ids),
+                 limit=query.limit, offset=query.offset)
+
+
+def _zones_page(store: Store, query: Query) -> tuple[pd.DataFrame, int]:
+    zones = station_zones(store.read("stations"))
+    if query.bbox is not None:
+        zones = zones[zones.intersects(_box(query.bbox))]
+    if query.ids is not None:
+        zones = zones[zones["id"].isin(query.ids)]
+    matched = len(zones)
+    end = None if query.limit is None else query.offset + query.limit
+    return zones.iloc[query.offset:end].reset_index(drop=True), matched
+
+
+def _box(bbox: tuple[float, float, float, float]) -> object:
+    import shapely
+
+    return shapely.box(*bbox)

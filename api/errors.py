@@ -1,0 +1,100 @@
+"""Problem details (RFC 9457) for every error the API answers.
+
+Domain errors carry no HTTP; this module is the one table mapping each
+:mod:`geo.errors` class to a status. Nothing from a traceback, SQL or a file
+path reaches a client: unexpected errors answer a bare 500 problem and are
+logged on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo import errors as geo_errors
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "install_error_handlers", "problem_response"]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("zonewatch.api")
+
+# Most specific first: the first matching class decides the status.
+_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (geo_errors.ImportRejectedError, 422, "Import rejected"),
+    (geo_errors.ValidationError, 422, "Invalid record"),
+    (geo_errors.CoordinateError, 400, "Invalid coordinates"),
+    (geo_errors.InputError, 400, "Bad request"),
+    (geo_errors.NotFoundError, 404, "Not found"),
+    (geo_errors.VersionMismatchError, 412, "Precondition failed"),
+    (geo_errors.DuplicateIdError, 409, "Conflict"),
+    (geo_errors.ConflictError, 409, "Conflict"),
+    (geo_errors.StoreError, 503, "Store unavailable"),
+)
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str | None = None, **extra: Any
+) -> JSONResponse:
+    """Return an ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "instance": str(request.url.path),
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, title in _STATUS:
+        if isinstance(exc, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(exc, geo_errors.ValidationError) and exc.field:
+                extra["field"] = exc.field
+            if isinstance(exc, geo_errors.ImportRejectedError):
+                extra["rejected"] = [{"row": r.row, "reason": r.reason} for r in exc.rows]
+            if isinstance(exc, geo_errors.StoreError):
+                log.error("store error on %s: %s", request.url.path, exc)
+                return problem_response(request, status, title, "the ledger store failed")
+            return problem_response(request, status, title, str(exc), **extra)
+    return await _unexpected(request, exc)
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return problem_response(request, 400, "Invalid parameter", "; ".join(problems))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    response = problem_response(request, exc.status_code, title, detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return problem_response(request, 500, "Internal error", "the server could not answer")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+    app.add_exception_handler(geo_errors.ZonewatchError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,116 @@
+"""Radius queries and priority targets, nearest first, with exact distances."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api import html
+from api.collections import get_collection
+from api.deps import SettingsDep, StoreDep
+from api.params import refuse_unknown_params
+from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
+from api.responses import pick_format as _pick
+from api.settings import Settings
+from geo import crs as crs_mod
+from geo.errors import InputError
+from geo.io.writers import iter_features
+from geo.priority import flagged_sources
+
+router = APIRouter(tags=["Radius and priority"])
+
+RadiusRequired = Annotated[float, Query(description="Radius in metres (geodesic), > 0")]
+RadiusOptional = Annotated[float | None, Query(
+    description="Radius in metres (geodesic), > 0; default: each station's own radius_m")]
+Format = Annotated[str | None, Query(
+    description="json (GeoJSON), html, csv, gpkg, shp (zip), kml, fgb, xlsx")]
+
+
+def _check_radius(radius_m: float | None, settings: Settings) -> None:
+    if radius_m is None:
+        return
+    if not radius_m > 0:
+        raise InputError(f"radius_m must be greater than 0 metres, got {radius_m}")
+    if radius_m > settings.max_radius_m:
+        raise InputError(
+            f"radius_m {radius_m} is above the maximum of {settings.max_radius_m:g} metres"
+        )
+
+
+def _answer(request: Request, frame: pd.DataFrame, fmt: str, name: str, **extra: Any) -> Response:
+    if fmt not in PAGE_FORMATS:
+        return export_response(frame, fmt=fmt, name=name)
+    body = {
+        "type": "FeatureCollection",
+        **extra,
+        "numberMatched": len(frame),
+        "numberReturned": len(frame),
+        "features": list(iter_features(frame)),
+    }
+    if fmt == "html":
+        body["links"] = []
+        return html.render(request, "items.html", doc=body, collection=get_collection("sources"))
+    return json_response(body, media_type=GEOJSON)
+
+
+@router.get("/sources/within", summary="Sources within a radius of a point")
+def sources_within(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    lon: Annotated[float, Query(description="Longitude (or easting for a projected crs)")],
+    lat: Annotated[float, Query(description="Latitude (or northing for a projected crs)")],
+    radius_m: RadiusRequired,
+    crs: Annotated[str, Query(
+        description="Coordinate label of lon/lat: wgs84, cgcs2000, gcj02, bd09 or EPSG:n")
+    ] = "wgs84",
+    f: Format = None,
+) -> Response:
+    """Return sources whose geodesic distance to the point is <= radius_m, nearest first."""
+    refuse_unknown_params(request, {"lon", "lat", "radius_m", "crs", "f"})
+    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
+    _check_radius(radius_m, settings)
+    label = crs_mod.normalize_label(crs)
+    x, y = crs_mod.to_lonlat(lon, lat, crs=label, record="query point")
+    crs_mod.check_lonlat(x, y, record="query point")
+    frame = store.within("sources", float(x), float(y), radius_m=radius_m)
+    centre = {"lon": round(float(x), 7), "lat": round(float(y), 7), "radius_m": radius_m}
+    return _answer(request, frame, fmt, "within", query=centre)
+
+
+@router.get("/stations/{sid}/sources", summary="Sources within a station's radius")
+def station_sources(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    sid: Annotated[str, Path(description="Station id, e.g. M001")],
+    radius_m: RadiusOptional = None,
+    f: Format = None,
+) -> Response:
+    """Return sources inside one monitoring point's radius (its own unless given)."""
+    refuse_unknown_params(request, {"radius_m", "f"})
+    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
+    _check_radius(radius_m, settings)
+    station = store.get("stations", sid)
+    radius = radius_m if radius_m is not None else float(station.properties["radius_m"])
+    point = station.geometry
+    frame = store.within("sources", point.x, point.y, radius_m=radius)
+    return _answer(request, frame, fmt, f"station-{sid}", station=sid, radius_m=radius)
+
+
+@router.get("/priority", summary="Priority targets")
+def priority(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    radius_m: RadiusOptional = None,
+    f: Format = None,
+) -> Response:
+    """Return sources inside some station's radius, with nearest_station and distance_m."""
+    refuse_unknown_params(request, {"radius_m", "f"})
+    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
+    _check_radius(radius_m, settings)
+    frame = flagged_sources(store, radius_m=radius_m, only_priority=True)
+    return _answer(request, frame, fmt, "priority", radius_m=radius_m)

@@ -1,0 +1,49 @@
+"""Every bad request gets a problem+json 4xx naming the problem; never a 500."""
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "match"),
+    [
+        ("/collections/sources/items?bbox=1,2,3", 400, "4 numbers"),
+        ("/collections/sources/items?bbox=113.7,34.7,113.6,34.8", 400, "wrong order"),
+        ("/collections/sources/items?bbox=113,34,200,35", 400, "-180..180"),
+        ("/collections/sources/items?bbox=113,-95,114,35", 400, "-90..90"),
+        ("/collections/sources/items?bbox=a,b,c,d", 400, "not a number"),
+        ("/collections/sources/items?limit=0", 400, "limit"),
+        ("/collections/sources/items?limit=10001", 400, "limit"),
+        ("/collections/sources/items?offset=-1", 400, "offset"),
+        ("/collections/sources/items?f=dxf", 400, "unknown format"),
+        ("/collections/sources/items?colour=red", 400, "unknown query parameter"),
+        ("/collections/stations/items?category=bbq", 400, "cannot be filtered"),
+        ("/collections/nope/items", 404, "no collection"),
+        ("/collections/sources/items/NOPE", 404, "no feature"),
+        ("/sources/within?lon=abc&lat=34.75&radius_m=100", 400, "lon"),
+        ("/sources/within?lon=113.6&lat=134.75&radius_m=100", 400, "lat|range|swap"),
+        ("/sources/within?lat=34.75&radius_m=100", 400, "lon"),
+        ("/sources/within?lon=113.6&lat=34.75&radius_m=0", 400, "greater than 0"),
+        ("/sources/within?lon=113.6&lat=34.75&radius_m=-5", 400, "greater than 0"),
+        ("/sources/within?lon=113.6&lat=34.75&radius_m=50001", 400, "maximum"),
+        ("/sources/within?lon=113.6&lat=34.75&radius_m=nan", 400, "radius_m"),
+        ("/sources/within?lon=113.6&lat=34.75&radius_m=100&crs=mars", 400, "mars"),
+        ("/stations/NOPE/sources", 404, "no feature"),
+        ("/priority?radius_m=0", 400, "greater than 0"),
+        ("/priority?f=pdf", 400, "unknown format"),
+        ("/no/such/path", 404, "Not Found"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_requests_are_problems(client, url, status, match):
+    import re
+
+    res = client.get(url)
+    assert res.status_code == status, res.text
+    assert res.headers["content-type"] == PROBLEM
+    body = res.json()
+    assert body["status"] == status and body["title"]
+    assert re.search(match, body.get("detail", ""), re.I), body
+    text = res.text
+    assert "Traceback" not in text and "/work/" not in text and "SELECT" not in text
