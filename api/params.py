@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 
 from fastapi import Request
 
 from geo.errors import InputError
 
-__all__ = ["parse_bbox", "refuse_unknown_params"]
+__all__ = ["parse_bbox", "parse_datetime", "refuse_unknown_params"]
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -46,11 +48,70 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def refuse_unknown_params(request: Request, allowed: Iterable[str]) -> None:
-    """Raise InputError naming any query parameter the endpoint does not define."""
+    """Raise InputError naming any query parameter the endpoint does not define.
+
+    Also refuses NUL characters in any value: no ledger text holds one, and
+    PostgreSQL cannot even compare against one.
+    """
     known = set(allowed)
+    with_nul = sorted(k for k, v in request.query_params.multi_items() if "\x00" in k + v)
+    if with_nul:
+        raise InputError(f"query parameter(s) {', '.join(with_nul)!r} hold a NUL character")
     unknown = sorted(k for k in request.query_params if k not in known)
     if unknown:
         raise InputError(
             f"unknown query parameter(s): {', '.join(unknown)}; "
             f"this endpoint takes: {', '.join(sorted(known))}"
         )
+
+
+def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    """Parse the OGC ``datetime`` parameter: an RFC 3339 instant or an interval.
+
+    An instant ``2024-05-01T08:00:00Z`` or date ``2024-05-01`` is an interval of
+    itself; ``start/end`` with ``..`` (or nothing) for an open end.
+
+    Returns
+    -------
+    tuple or None
+        ``(start, end)`` in UTC (None for an open end); None when absent.
+
+    Raises
+    ------
+    InputError
+        Not an RFC 3339 date/date-time, or the interval ends before it starts.
+    """
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise InputError(f"datetime {text!r} has more than one '/'")
+    if len(parts) == 1:
+        instant = _instant(parts[0], text)
+        if instant is None:
+            raise InputError(f"datetime {text!r} is not an RFC 3339 date-time or interval")
+        return instant, instant
+    start, end = (_instant(part, text) for part in parts)
+    if start is not None and end is not None and end < start:
+        raise InputError(f"datetime interval {text!r} ends before it starts")
+    return start, end
+
+
+def _instant(part: str, text: str) -> dt.datetime | None:
+    if part in ("", ".."):
+        return None
+    try:
+        if _RFC3339_DATE.fullmatch(part):
+            return dt.datetime.fromisoformat(part).replace(tzinfo=dt.UTC)
+        if _RFC3339_DATETIME.fullmatch(part):
+            value = dt.datetime.fromisoformat(part.replace("z", "Z").replace("Z", "+00:00"))
+            return value.astimezone(dt.UTC)
+    except ValueError:
+        pass
+    raise InputError(f"datetime {text!r}: {part!r} is not an RFC 3339 date or date-time")
+
+
+_RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RFC3339_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)

@@ -8,18 +8,20 @@ bounded however many features are exported.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from fastapi import Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from geo.errors import InputError
-from geo.io.writers import EXPORT_FORMATS, export_frame
+from geo.io.writers import EXPORT_FORMATS, export_frame, iter_features
 
 __all__ = [
     "FEATURE_FORMATS",
@@ -28,6 +30,7 @@ __all__ = [
     "export_response",
     "json_response",
     "pick_format",
+    "stream_feature_collection",
 ]
 
 GEOJSON = "application/geo+json"
@@ -74,3 +77,32 @@ def export_response(frame: pd.DataFrame, *, fmt: str, name: str) -> FileResponse
         filename=f"{name}{suffix}",
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
+
+
+_FEATURES_PER_CHUNK = 500
+
+
+def stream_feature_collection(frame: pd.DataFrame, **members: Any) -> StreamingResponse:
+    """Stream ``frame`` as a GeoJSON FeatureCollection, a few hundred features a chunk.
+
+    Radius and priority answers have no page limit (up to the whole ledger);
+    streaming keeps the encoded document out of memory.
+    """
+    head = json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False,
+                      allow_nan=False)
+
+    def chunks() -> Iterator[bytes]:
+        yield (head[:-1] + ', "features": [').encode()
+        batch: list[str] = []
+        separator = ""
+        for feature in iter_features(frame):
+            batch.append(json.dumps(feature, ensure_ascii=False, allow_nan=False,
+                                    separators=(",", ":")))
+            if len(batch) == _FEATURES_PER_CHUNK:
+                yield (separator + ",".join(batch)).encode()
+                batch, separator = [], ","
+        if batch:
+            yield (separator + ",".join(batch)).encode()
+        yield b"]}"
+
+    return StreamingResponse(chunks(), media_type=GEOJSON)

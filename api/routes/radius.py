@@ -11,11 +11,17 @@ from api import html
 from api.collections import get_collection
 from api.deps import SettingsDep, StoreDep
 from api.params import refuse_unknown_params
-from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
+from api.responses import (
+    FEATURE_FORMATS,
+    PAGE_FORMATS,
+    export_response,
+    stream_feature_collection,
+)
 from api.responses import pick_format as _pick
 from api.settings import Settings
 from geo import crs as crs_mod
 from geo.errors import InputError
+from geo.history import flagged_as_of
 from geo.io.writers import iter_features
 from geo.priority import flagged_sources
 
@@ -42,17 +48,12 @@ def _check_radius(radius_m: float | None, settings: Settings) -> None:
 def _answer(request: Request, frame: pd.DataFrame, fmt: str, name: str, **extra: Any) -> Response:
     if fmt not in PAGE_FORMATS:
         return export_response(frame, fmt=fmt, name=name)
-    body = {
-        "type": "FeatureCollection",
-        **extra,
-        "numberMatched": len(frame),
-        "numberReturned": len(frame),
-        "features": list(iter_features(frame)),
-    }
+    counts = {"numberMatched": len(frame), "numberReturned": len(frame)}
     if fmt == "html":
-        body["links"] = []
+        body = {"type": "FeatureCollection", **extra, **counts, "links": [],
+                "features": list(iter_features(frame))}
         return html.render(request, "items.html", doc=body, collection=get_collection("sources"))
-    return json_response(body, media_type=GEOJSON)
+    return stream_feature_collection(frame, **extra, **counts)
 
 
 @router.get("/sources/within", summary="Sources within a radius of a point")
@@ -106,11 +107,14 @@ def priority(
     store: StoreDep,
     settings: SettingsDep,
     radius_m: RadiusOptional = None,
+    as_of: Annotated[str | None, Query(
+        description="YYYY-MM-DD: priority targets as the ledger stood that day (UTC)")] = None,
     f: Format = None,
 ) -> Response:
     """Return sources inside some station's radius, with nearest_station and distance_m."""
-    refuse_unknown_params(request, {"radius_m", "f"})
+    refuse_unknown_params(request, {"radius_m", "f", "as_of"})
     fmt = _pick(request, f, allowed=FEATURE_FORMATS)
     _check_radius(radius_m, settings)
-    frame = flagged_sources(store, radius_m=radius_m, only_priority=True)
+    frame = (flagged_sources(store, radius_m=radius_m, only_priority=True) if as_of is None
+             else flagged_as_of(store, day=as_of, radius_m=radius_m, only_priority=True))
     return _answer(request, frame, fmt, "priority", radius_m=radius_m)

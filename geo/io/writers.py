@@ -77,23 +77,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _column_values(column: pd.Series) -> list[Any]:
+    """Return a column as JSON-friendly Python values (whole column at once)."""
+    values = column.tolist()
+    kind = column.dtype.kind
+    if kind in "iub":
+        return values
+    if kind == "f":
+        return [v if math.isfinite(v) else None for v in values]
+    return [_plain(v) for v in values]
+
+
+def _geojson_geometries(frame: pd.DataFrame) -> list[dict[str, Any] | None]:
+    if "geometry" not in frame:
+        return [None] * len(frame)
+    geoms = rfc7946_geometries(frame["geometry"].to_numpy())
+    if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
+        # Points are most features; building their dicts directly is ~3x faster.
+        return [{"type": "Point", "coordinates": xy} for xy in
+                shapely.get_coordinates(geoms).tolist()]
+    return [None if g is None else mapping(g) for g in geoms]
+
+
 def iter_features(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """Yield GeoJSON Feature dicts for each row (``id`` becomes the feature id)."""
-    columns = [c for c in frame.columns if c != "geometry"]
-    geometries = (
-        rfc7946_geometries(frame["geometry"].to_numpy())
-        if "geometry" in frame
-        else [None] * len(frame)
-    )
-    values = frame[columns].to_numpy(dtype=object)
-    for row, geom in zip(values, geometries, strict=True):
-        props = {c: _plain(v) for c, v in zip(columns, row, strict=True)}
-        fid = props.pop("id", None)
+    columns = [c for c in frame.columns if c not in ("geometry", "id")]
+    values = {c: _column_values(frame[c]) for c in columns}
+    ids = _column_values(frame["id"]) if "id" in frame else [None] * len(frame)
+    rows = zip(*values.values(), strict=True) if columns else iter([()] * len(frame))
+    geometries = _geojson_geometries(frame)
+    for fid, geom, row in zip(ids, geometries, rows, strict=True):
         yield {
             "type": "Feature",
             "id": fid,
-            "geometry": None if geom is None else mapping(geom),
-            "properties": props,
+            "geometry": geom,
+            "properties": dict(zip(columns, row, strict=True)),
         }
 
 
