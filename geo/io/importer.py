@@ -22,6 +22,7 @@ from geo import crs as crs_mod
 from geo.errors import ImportRejectedError, InputError, RowError
 from geo.io.columns import CRS_COLUMNS, canonical_value
 from geo.io.readers import RawTable, read_raw
+from geo.io.safety import MAX_UNZIPPED_BYTES
 from geo.ledger import SYSTEM_FIELDS, Layer, get_layer, validate_record
 from geo.store.base import Store, WriteMode, WriteSummary
 
@@ -53,6 +54,7 @@ def import_file(
     repair: bool = False,
     actor: str,
     progress: Progress | None = None,
+    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES,
 ) -> ImportReport:
     """Read, check and write one file into ``layer`` in a single transaction.
 
@@ -61,7 +63,8 @@ def import_file(
     store : Store
         Where the rows go.
     path : Path
-        A CSV (lon/lat or WKT columns), GeoJSON or GeoPackage file.
+        A CSV (lon/lat or WKT columns), GeoJSON, GeoPackage, zipped
+        Shapefile, KML or XLSX file.
     layer : str
         Target layer, e.g. ``"sources"``.
     crs : str, optional
@@ -78,6 +81,8 @@ def import_file(
         Who is importing, for the history.
     progress : callable, optional
         Called as ``progress(done, total)`` while rows are checked.
+    max_unzipped_bytes : int
+        Largest total size a zipped upload (Shapefile, XLSX) may unpack to.
 
     Raises
     ------
@@ -85,7 +90,7 @@ def import_file(
         When any row is bad (unless ``dry_run``); nothing is written.
     """
     target = get_layer(layer)
-    raw = read_raw(path, layer=layer)
+    raw = read_raw(path, layer=layer, max_unzipped_bytes=max_unzipped_bytes)
     label = crs or raw.crs_hint or "wgs84"
     frame, report = prepare_frame(target, raw, crs=label, repair=repair, progress=progress)
     report.dry_run = dry_run

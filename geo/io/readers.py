@@ -19,6 +19,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InputError
 from geo.io.columns import LAT_COLUMNS, LON_COLUMNS, WKT_COLUMNS, canonical_columns
+from geo.io.more_readers import read_kml, read_xlsx, read_zipped_shapefile, refuse_gpkg_view
+from geo.io.safety import MAX_UNZIPPED_BYTES, check_content, check_zip
 
 __all__ = ["RawTable", "detect_format", "read_raw"]
 
@@ -28,6 +30,9 @@ _SUFFIXES = {
     ".geojson": "geojson",
     ".json": "geojson",
     ".gpkg": "gpkg",
+    ".zip": "shp",
+    ".kml": "kml",
+    ".xlsx": "xlsx",
 }
 
 
@@ -63,8 +68,14 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def read_raw(path: Path, *, layer: str | None = None) -> RawTable:
-    """Read an import file (CSV, GeoJSON or GeoPackage) into a RawTable.
+def read_raw(
+    path: Path, *, layer: str | None = None, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
+) -> RawTable:
+    """Read an import file into a RawTable.
+
+    Formats: CSV, GeoJSON, GeoPackage, zipped Shapefile (``.zip``), KML and
+    XLSX. The name decides the format and the first bytes must agree
+    (:func:`geo.io.safety.check_content`) before any reader opens the file.
 
     Parameters
     ----------
@@ -73,11 +84,20 @@ def read_raw(path: Path, *, layer: str | None = None) -> RawTable:
     layer : str, optional
         For a GeoPackage with several layers, the layer to read (defaults to
         a layer of that name, else the only layer).
+    max_unzipped_bytes : int
+        Largest total size a zip (Shapefile, XLSX) may unpack to.
     """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg}
-    return reader[detect_format(path)](path, layer)
+    fmt = detect_format(path)
+    check_content(path, fmt)
+    if fmt in ("shp", "xlsx"):
+        check_zip(path, max_unzipped_bytes=max_unzipped_bytes)
+    if fmt == "shp":
+        return read_zipped_shapefile(path, max_unzipped_bytes=max_unzipped_bytes)
+    reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg,
+              "kml": read_kml, "xlsx": read_xlsx}
+    return reader[fmt](path, layer)
 
 
 def _read_csv(path: Path, layer: str | None) -> RawTable:
@@ -89,6 +109,11 @@ def _read_csv(path: Path, layer: str | None) -> RawTable:
         frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
+    return table_from_text_frame(frame, path)
+
+
+def table_from_text_frame(frame: pd.DataFrame, path: Path) -> RawTable:
+    """Return the RawTable of a frame of text cells with lon/lat or WKT columns."""
     frame = frame.rename(columns=canonical_columns(frame.columns))
     _refuse_duplicate_columns(frame, path)
     geometries, errors, used = _csv_geometries(frame)
@@ -212,6 +237,7 @@ def _read_gpkg(path: Path, layer: str | None) -> RawTable:
     chosen = layer if layer in names else (names[0] if len(names) == 1 else None)
     if chosen is None:
         raise InputError(f"{path.name}: several layers ({', '.join(names)}); name one")
+    refuse_gpkg_view(path, chosen)
     frame = pyogrio.read_dataframe(path, layer=chosen, on_invalid="ignore")
     crs_hint = None
     if frame.crs is not None and frame.crs.to_epsg() not in (None, 4326):

@@ -84,6 +84,12 @@ _CORE_DDL = (
     """CREATE TRIGGER IF NOT EXISTS zw_history_no_delete BEFORE DELETE ON zw_history
         BEGIN SELECT RAISE(ABORT, 'zw_history is append-only'); END""",
     "CREATE TABLE IF NOT EXISTS zw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # API tokens: only the SHA-256 of each token is kept.
+    """CREATE TABLE IF NOT EXISTS zw_tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS zw_history_at ON zw_history (layer, at)",
 )
 
 # The R-tree triggers of GeoPackage 1.3 (annex F.3); {t} table, {c} geometry

@@ -18,6 +18,7 @@ from geo.store.base import Query
 
 __all__ = [
     "HISTORY",
+    "TOKENS",
     "ISO_DAY",
     "ISO_UTC",
     "PIECE_DEG",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 HISTORY = "history"
+TOKENS = "tokens"
 SQL_TYPES = {
     "str": "text",
     "int": "bigint",
@@ -70,6 +72,7 @@ def create_statements(schema: str, layers: list[Layer]) -> list[sql.Composed]:
     for layer in layers:
         statements.extend(_layer_ddl(schema, layer))
     statements.extend(_history_ddl(schema))
+    statements.extend(_tokens_ddl(schema))
     return statements
 
 
@@ -257,3 +260,18 @@ def _filter_value(name: str, kind: str, value: Any) -> str:
             f"filter {name}={value!r} is not a valid {kind} ({exc})", field=name
         ) from None
     return str(value)
+
+
+def _tokens_ddl(schema: str) -> list[sql.Composed]:
+    # Only the SHA-256 of each API token is kept; times are ISO 8601 UTC text.
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            "id bigserial PRIMARY KEY, name text NOT NULL, "
+            "role text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')), "
+            "hash text NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)"
+        ).format(table(schema, TOKENS)),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (layer, at)").format(
+            sql.Identifier("history_at_idx"), table(schema, HISTORY)
+        ),
+    ]

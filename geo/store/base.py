@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.ledger import Feature
 
-__all__ = ["HistoryEntry", "Query", "Store", "WriteMode", "WriteSummary"]
+__all__ = ["HistoryEntry", "Query", "Store", "TokenRecord", "WriteMode", "WriteSummary"]
 
 WriteMode = Literal["append", "upsert", "replace"]
 
@@ -69,6 +69,22 @@ class HistoryEntry:
     at: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """One API token as stored: never the token itself, only its SHA-256 hash.
+
+    ``role`` is ``viewer``, ``editor`` or ``admin``; ``revoked_at`` is None
+    while the token is valid. Times are ISO 8601 UTC strings.
+    """
+
+    id: int
+    name: str
+    role: str
+    hash: str
+    created_at: str
+    revoked_at: str | None = None
 
 
 @runtime_checkable
@@ -143,4 +159,32 @@ class Store(Protocol):
         Returns one row per source with ``id``, ``priority``,
         ``nearest_station``, ``distance_m`` and ``stations`` (list of ids),
         ordered by ``id``. ``radius_m`` overrides every station's radius.
+        """
+
+    def history_until(self, layer: str, until: str) -> list[HistoryEntry]:
+        """Return, per feature of ``layer``, its last change at or before ``until``.
+
+        ``until`` is an ISO 8601 UTC timestamp (``2026-05-01T23:59:59.999Z``);
+        entries are ordered by ``fid``. A feature whose last entry is a delete
+        is included (with ``after`` None) so callers can tell it was gone.
+        """
+
+    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
+        """Store a new token's hash with its holder's name and role."""
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """Return every token record (revoked ones too), ordered by id."""
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        """Return the token record with this hash, or None."""
+
+    def revoke_token(self, token_id: int) -> TokenRecord:
+        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
+
+    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
+        """Insert an inspection and apply its effect on its source in one transaction.
+
+        The effect is :func:`geo.inspections.inspection_effect` (``last_inspected``
+        moves forward; ``closed_down`` closes the source). NotFoundError for an
+        unknown ``source_id``; both writes are in the history.
         """

@@ -31,7 +31,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from geo.ledger import Feature, Layer, get_layer, now_utc, validate_record
 from geo.store import _gpkg_schema as schema
 from geo.store import _gpkg_write as write
 from geo.store._gpkg_binary import decode_geometries
+from geo.store._gpkg_cache import LayerCache, Snapshot, tidy_dtypes
 from geo.store._gpkg_rows import (
     Record,
     clean_id,
@@ -60,7 +61,7 @@ from geo.store._gpkg_rows import (
     select_list,
     where_clause,
 )
-from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+from geo.store.base import HistoryEntry, Query, TokenRecord, WriteMode, WriteSummary
 
 __all__ = ["GeoPackageStore"]
 
@@ -68,6 +69,8 @@ _MODES = ("append", "upsert", "replace")
 _A_M = 6378137.0  # WGS84 semi-major axis
 _E2 = 0.0066943799901413165  # WGS84 first eccentricity squared
 _M_MIN_M = _A_M * (1.0 - _E2)  # meridian radius of curvature at the equator (its minimum)
+_CACHED_LAYERS = ("sources", "stations")  # kept in memory for radius and priority queries
+_Box = tuple[float, float, float, float]
 
 
 class GeoPackageStore:
@@ -95,6 +98,7 @@ class GeoPackageStore:
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._generation = 0
+        self._cache = LayerCache(self.path, _CACHED_LAYERS, self._load_layers)
 
     # -- connections and transactions -----------------------------------------
 
@@ -115,6 +119,8 @@ class GeoPackageStore:
             conn.execute("BEGIN IMMEDIATE" if write_lock else "BEGIN")
             yield conn
             conn.execute("COMMIT")
+            if write_lock:  # after COMMIT: a snapshot never outlives the data it shows
+                self._cache.note_write()
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -142,6 +148,7 @@ class GeoPackageStore:
             self._generation += 1
         for conn in connections:
             conn.close()
+        self._cache.close()
 
     # -- reading ----------------------------------------------------------------
 
@@ -226,6 +233,85 @@ class GeoPackageStore:
         with self._tx(write_lock=False) as conn:
             rows = conn.execute(statement, (target.name, str(fid))).fetchall()
         return [_history_entry(row) for row in rows]
+
+    def history_until(self, layer: str, until: str) -> list[HistoryEntry]:
+        """Return, per feature of ``layer``, its last change at or before ``until``."""
+        target = get_layer(layer)
+        statement = (
+            "SELECT seq, layer, fid, operation, actor, at, before, after FROM zw_history "
+            "WHERE seq IN (SELECT max(seq) FROM zw_history WHERE layer = ? AND at <= ? "
+            "GROUP BY fid) ORDER BY fid"
+        )
+        with self._tx(write_lock=False) as conn:
+            rows = conn.execute(statement, (target.name, str(until))).fetchall()
+        return [_history_entry(row) for row in rows]
+
+    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
+        """Insert an inspection and update its source in one transaction."""
+        from geo.inspections import inspection_effect
+
+        layer, sources = get_layer("inspections"), get_layer("sources")
+        fid = clean_id(inspection.id) or new_id(layer)
+        props, _, _ = validate_record(layer, inspection.properties, None)
+        at = now_utc()
+        record = write.stamp(Record(fid, props, None), version=1, at=at)
+        with self._tx(write_lock=True) as conn:
+            stored = write.fetch_by_ids(conn, sources, [str(props["source_id"])])
+            if not stored:
+                raise NotFoundError(f"no source {props['source_id']!r} to inspect")
+            if write.fetch_by_ids(conn, layer, [fid]):
+                raise DuplicateIdError(f"id {fid!r} already exists in layer 'inspections'")
+            write.insert_records(conn, layer, [record], direct_rtree=False)
+            write.log_changes(conn, layer, "create", actor=actor, at=at, before=None,
+                              after=[record])
+            schema.touch_contents(conn, layer, at=at)
+            rowid, before = next(iter(stored.values()))
+            changes = inspection_effect(before.properties, props)
+            if changes:
+                merged, shape, _ = validate_record(
+                    sources, {**before.properties, **changes}, before.geometry)
+                after = write.stamp(Record(before.fid, merged, shape), version=_next(before),
+                                    at=at)
+                write.update_records(conn, sources, [rowid], [after], direct_rtree=False)
+                write.log_changes(conn, sources, "update", actor=actor, at=at,
+                                  before=[before], after=[after])
+                schema.touch_contents(conn, sources, at=at, envelope=_envelope(shape))
+            return self._fetch(conn, layer, fid)
+
+    # -- tokens -----------------------------------------------------------------------
+
+    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
+        """Store a new token's hash with its holder's name and role."""
+        with self._tx(write_lock=True) as conn:
+            cursor = conn.execute(
+                "INSERT INTO zw_tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, token_hash, now_utc()),
+            )
+            row = conn.execute(_TOKEN_SQL + " WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return _token(row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """Return every token record (revoked ones too), ordered by id."""
+        with self._tx(write_lock=False) as conn:
+            return [_token(row) for row in conn.execute(_TOKEN_SQL + " ORDER BY id").fetchall()]
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        """Return the token record with this hash, or None."""
+        with self._tx(write_lock=False) as conn:
+            row = conn.execute(_TOKEN_SQL + " WHERE hash = ?", (token_hash,)).fetchone()
+        return None if row is None else _token(row)
+
+    def revoke_token(self, token_id: int) -> TokenRecord:
+        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
+        with self._tx(write_lock=True) as conn:
+            conn.execute(
+                "UPDATE zw_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (now_utc(), int(token_id)),
+            )
+            row = conn.execute(_TOKEN_SQL + " WHERE id = ?", (int(token_id),)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no token with id {token_id}")
+        return _token(row)
 
     # -- single-feature writes ------------------------------------------------------
 
@@ -349,8 +435,13 @@ class GeoPackageStore:
     def within(self, layer: str, lon: float, lat: float, *, radius_m: float) -> pd.DataFrame:
         """Return features within ``radius_m`` (geodesic) of (lon, lat), nearest first.
 
-        The R-tree narrows the layer to a box that surely holds the circle;
-        :func:`geo.radius.within` measures exactly and adds ``distance_m``.
+        A box that surely holds the circle narrows the layer: for sources and
+        stations in the in-memory snapshot (rebuilt whenever anything commits
+        to the file, see :mod:`geo.store._gpkg_cache`), otherwise — other
+        layers, or while another thread rebuilds the snapshot — with the
+        R-tree. :func:`geo.radius.within` measures exactly and adds
+        ``distance_m``. Numeric fields have the dtypes a fresh read of the
+        returned rows has.
         """
         from geo import radius
 
@@ -358,25 +449,43 @@ class GeoPackageStore:
         if not target.has_geometry:
             raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
         box = _search_box(lon, lat, radius_m)
+        cached = self._cache.snapshots(wait=False) if target.name in _CACHED_LAYERS else None
+        if cached is not None:
+            frame = cached[target.name].candidates(box)
+        else:
+            frame = self._read_box(target, box)
+        return tidy_dtypes(target, radius.within(frame, lon, lat, radius_m=radius_m))
+
+    def _read_box(self, layer: Layer, box: _Box | None) -> pd.DataFrame:
         with self._tx(write_lock=False) as conn:
-            where, params = where_clause(target, Query(bbox=box)) if box else ("", [])
-            statement = f'SELECT {select_list(target)} FROM "{target.name}"{where} ORDER BY "id"'
-            frame = frame_from_rows(target, conn.execute(statement, params).fetchall())
-        return radius.within(frame, lon, lat, radius_m=radius_m)
+            where, params = where_clause(layer, Query(bbox=box)) if box else ("", [])
+            statement = f'SELECT {select_list(layer)} FROM "{layer.name}"{where} ORDER BY "id"'
+            return frame_from_rows(layer, conn.execute(statement, params).fetchall())
 
     def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
         """Flag every source against every station with :func:`geo.radius.flag_priority`.
 
         One row per source ordered by ``id``: ``id``, ``priority``,
         ``nearest_station``, ``distance_m``, ``stations``; ``radius_m``
-        overrides every station's own radius.
+        overrides every station's own radius. Computed once per state of the
+        file and radius (the in-memory snapshot), then copied out.
         """
         from geo import radius
 
+        def compute(snapshots: Mapping[str, Snapshot]) -> pd.DataFrame:
+            sources, stations = snapshots["sources"].frame, snapshots["stations"].frame
+            return radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+
+        try:
+            key = None if radius_m is None else float(radius_m)
+        except (TypeError, ValueError):
+            return compute(self._cache.snapshots())  # the engine names the bad radius
+        return self._cache.memo(("flags", key), compute)
+
+    def _load_layers(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """Read whole layers in one transaction (the snapshot loader)."""
         with self._tx(write_lock=False) as conn:
-            sources = self._read_all(conn, get_layer("sources"))
-            stations = self._read_all(conn, get_layer("stations"))
-        return radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+            return {name: self._read_all(conn, get_layer(name)) for name in names}
 
     def _read_all(self, conn: sqlite3.Connection, layer: Layer) -> pd.DataFrame:
         statement = f'SELECT {select_list(layer)} FROM "{layer.name}" ORDER BY "id"'
@@ -431,6 +540,14 @@ def _envelope(geometry: BaseGeometry | None) -> tuple[float, float, float, float
         return None
     minx, miny, maxx, maxy = geometry.bounds
     return minx, maxx, miny, maxy
+
+
+_TOKEN_SQL = "SELECT id, name, role, hash, created_at, revoked_at FROM zw_tokens"
+
+
+def _token(row: tuple[Any, ...]) -> TokenRecord:
+    token_id, name, role, token_hash, created_at, revoked_at = row
+    return TokenRecord(int(token_id), name, role, token_hash, created_at, revoked_at)
 
 
 def _history_entry(row: tuple[Any, ...]) -> HistoryEntry:

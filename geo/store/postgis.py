@@ -48,6 +48,7 @@ from geo.store._pg_frames import (
 from geo.store._pg_sql import (
     HISTORY,
     ISO_UTC,
+    TOKENS,
     create_statements,
     insert_columns,
     select_list,
@@ -55,7 +56,7 @@ from geo.store._pg_sql import (
     table,
     where_clause,
 )
-from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+from geo.store.base import HistoryEntry, Query, TokenRecord, WriteMode, WriteSummary
 
 __all__ = ["PostGISStore"]
 
@@ -233,6 +234,90 @@ class PostGISStore:
         with self._tx() as conn:
             rows = conn.execute(statement, [target.name, str(fid)]).fetchall()
         return [history_entry(row) for row in rows]
+
+    def history_until(self, layer: str, until: str) -> list[HistoryEntry]:
+        """Return, per feature of ``layer``, its last change at or before ``until``."""
+        target = get_layer(layer)
+        statement = sql.SQL(
+            "SELECT DISTINCT ON (fid COLLATE \"C\") seq, layer, fid, operation, actor, "
+            "to_char(at AT TIME ZONE 'UTC', {}), before, after "
+            "FROM {} WHERE layer = %s AND at <= %s::timestamptz "
+            'ORDER BY fid COLLATE "C", seq DESC'
+        ).format(sql.Literal(ISO_UTC), table(self.schema, HISTORY))
+        with self._tx() as conn:
+            rows = conn.execute(statement, [target.name, str(until)]).fetchall()
+        return [history_entry(row) for row in rows]
+
+    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
+        """Insert an inspection and update its source in one transaction."""
+        from geo.inspections import inspection_effect
+
+        layer, sources = get_layer("inspections"), get_layer("sources")
+        fid = clean_id(inspection.id) or new_id(layer)
+        props, _, _ = validate_record(layer, inspection.properties, None)
+        at = now_utc()
+        with self._tx() as conn:
+            try:
+                source = self._fetch(conn, sources, str(props["source_id"]), lock=True)
+            except NotFoundError:
+                raise NotFoundError(f"no source {props['source_id']!r} to inspect") from None
+            if not self._insert_one(conn, layer, Record(fid, props, None), at):
+                raise DuplicateIdError(f"id {fid!r} already exists in layer 'inspections'")
+            self._log(conn, layer, fid, "create", actor=actor, at=at, before=None)
+            changes = inspection_effect(source.properties, props)
+            if changes:
+                merged, shape, _ = validate_record(
+                    sources, {**source.properties, **changes}, source.geometry)
+                before = self._snapshot(conn, sources, str(source.id))
+                self._update_one(conn, sources, Record(str(source.id), merged, shape), at)
+                self._log(conn, sources, str(source.id), "update", actor=actor, at=at,
+                          before=before)
+            return self._fetch(conn, layer, fid)
+
+    # -- tokens --------------------------------------------------------------
+
+    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
+        """Store a new token's hash with its holder's name and role."""
+        statement = sql.SQL(
+            "INSERT INTO {} (name, role, hash, created_at) VALUES (%s, %s, %s, %s) "
+            "RETURNING id, name, role, hash, created_at, revoked_at"
+        ).format(table(self.schema, TOKENS))
+        with self._tx() as conn:
+            row = conn.execute(statement, [name, role, token_hash, now_utc()]).fetchone()
+        if row is None:  # INSERT ... RETURNING always gives the row; this satisfies the types
+            raise StoreError("the new token was not returned")
+        return TokenRecord(*row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """Return every token record (revoked ones too), ordered by id."""
+        with self._tx() as conn:
+            rows = conn.execute(self._token_sql(sql.SQL(" ORDER BY id"))).fetchall()
+        return [TokenRecord(*row) for row in rows]
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        """Return the token record with this hash, or None."""
+        with self._tx() as conn:
+            by_hash = self._token_sql(sql.SQL(" WHERE hash = %s"))
+            row = conn.execute(by_hash, [token_hash]).fetchone()
+        return None if row is None else TokenRecord(*row)
+
+    def revoke_token(self, token_id: int) -> TokenRecord:
+        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
+        update = sql.SQL(
+            "UPDATE {} SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL"
+        ).format(table(self.schema, TOKENS))
+        with self._tx() as conn:
+            conn.execute(update, [now_utc(), int(token_id)])
+            by_id = self._token_sql(sql.SQL(" WHERE id = %s"))
+            row = conn.execute(by_id, [int(token_id)]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no token with id {token_id}")
+        return TokenRecord(*row)
+
+    def _token_sql(self, tail: sql.SQL) -> sql.Composed:
+        return sql.SQL(
+            "SELECT id, name, role, hash, created_at, revoked_at FROM {}"
+        ).format(table(self.schema, TOKENS)) + tail
 
     # -- single-feature writes ----------------------------------------------
 

@@ -21,6 +21,7 @@ from shapely import LineString, MultiPolygon, Point, Polygon
 from geo.errors import (
     DuplicateIdError,
     NotFoundError,
+    StoreError,
     ValidationError,
     VersionMismatchError,
 )
@@ -807,3 +808,89 @@ def test_flag_priority_of_an_empty_ledger(store: Store) -> None:
     flags = store.flag_priority()
     assert len(flags) == 0
     assert {"id", "priority", "nearest_station", "distance_m", "stations"} <= set(flags.columns)
+
+
+# -- history until a moment (time travel) ------------------------------------------------
+
+
+def test_history_until_gives_each_features_last_change_by_then(store: Store) -> None:
+    store.create("sources", source("S-1"), actor="t")
+    store.create("sources", source("S-2"), actor="t")
+    middle = store.history("sources", "S-2")[-1].at
+    store.update("sources", "S-1", {"name": "改名"}, expected_version=1, actor="t")
+    store.delete("sources", "S-2", expected_version=1, actor="t")
+    then = store.history_until("sources", middle)
+    assert [(e.fid, e.operation) for e in then] == [("S-1", "create"), ("S-2", "create")]
+    now = store.history_until("sources", "9999-12-31T23:59:59.999Z")
+    assert [(e.fid, e.operation) for e in now] == [("S-1", "update"), ("S-2", "delete")]
+    assert now[0].after["properties"]["name"] == "改名"
+    assert now[1].after is None
+
+
+def test_history_until_before_anything_is_empty(store: Store) -> None:
+    store.create("sources", source("S-1"), actor="t")
+    assert store.history_until("sources", "2000-01-01T00:00:00.000Z") == []
+    assert store.history_until("stations", "9999-12-31T23:59:59.999Z") == []
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+def test_tokens_are_stored_listed_found_and_revoked(store: Store) -> None:
+    first = store.add_token(name="张三", role="editor", token_hash="a" * 64)
+    second = store.add_token(name="viewer", role="viewer", token_hash="b" * 64)
+    assert first.id != second.id
+    assert (first.name, first.role, first.revoked_at) == ("张三", "editor", None)
+    assert [t.id for t in store.list_tokens()] == sorted([first.id, second.id])
+    assert store.find_token("a" * 64) == first
+    assert store.find_token("c" * 64) is None
+    revoked = store.revoke_token(first.id)
+    assert revoked.revoked_at is not None
+    assert store.revoke_token(first.id).revoked_at == revoked.revoked_at  # idempotent
+    assert store.find_token("a" * 64).revoked_at == revoked.revoked_at
+
+
+def test_token_hashes_are_unique_and_unknown_ids_not_found(store: Store) -> None:
+    store.add_token(name="a", role="admin", token_hash="d" * 64)
+    with pytest.raises((DuplicateIdError, StoreError)):
+        store.add_token(name="b", role="admin", token_hash="d" * 64)
+    with pytest.raises(NotFoundError, match="no token"):
+        store.revoke_token(999)
+
+
+# -- inspections ---------------------------------------------------------------------------
+
+
+def inspection(fid: str | None, source_id: str = "S-1", **props: Any) -> Feature:
+    base = {"source_id": source_id, "date": "2026-05-01", "round": 1, "result": "compliant"}
+    return Feature(fid, {**base, **props})
+
+
+def test_record_inspection_updates_its_source_in_the_same_write(store: Store) -> None:
+    store.create("sources", source("S-1"), actor="t")
+    stored = store.record_inspection(inspection("I-1", result="closed_down"), actor="李四")
+    assert stored.id == "I-1" and stored.properties["result"] == "closed_down"
+    src = store.get("sources", "S-1").properties
+    assert (src["status"], src["last_inspected"], src["version"]) == ("closed", "2026-05-01", 2)
+    assert [e.actor for e in store.history("sources", "S-1")] == ["t", "李四"]
+    store.record_inspection(inspection("I-2", date="2026-04-01"), actor="t")  # older: no effect
+    assert store.get("sources", "S-1").properties["last_inspected"] == "2026-05-01"
+
+
+@pytest.mark.parametrize(
+    ("fid", "source_id", "error"),
+    [("I-1", "S-1", DuplicateIdError), ("I-9", "S-none", NotFoundError)],
+    ids=["taken-id", "unknown-source"],
+)
+def test_a_refused_inspection_changes_nothing(
+    store: Store, fid: str, source_id: str, error: type[Exception]
+) -> None:
+    store.create("sources", source("S-1"), actor="t")
+    store.record_inspection(inspection("I-1", date="2026-01-01"), actor="t")
+    with pytest.raises(error):
+        store.record_inspection(inspection(fid, source_id, date="2026-06-01",
+                                           result="closed_down"), actor="t")
+    src = store.get("sources", "S-1").properties
+    assert (src["status"], src["last_inspected"], src["version"]) == (
+        "operating", "2026-01-01", 2)
+    assert store.count("inspections") == 1

@@ -1,0 +1,62 @@
+"""History of a feature and time travel (``as_of=YYYY-MM-DD``) on items and /priority."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Path, Request, Response
+
+from api.collections import Collection, get_collection
+from api.deps import StoreDep
+from api.params import refuse_unknown_params
+from api.responses import json_response
+from geo import history
+from geo.errors import InputError, NotFoundError
+from geo.store import Query, Store
+
+__all__ = ["as_of_page", "router"]
+
+router = APIRouter(tags=["History"])
+
+
+@router.get("/collections/{cid}/items/{fid}/history", summary="Changes to one feature")
+def item_history(
+    request: Request,
+    store: StoreDep,
+    cid: Annotated[str, Path(description="sources, stations or inspections")],
+    fid: Annotated[str, Path(description="Feature id, e.g. S00001")],
+) -> Response:
+    """Every change to a feature, oldest first: who, when, operation, before and after.
+
+    ``before``/``after`` hold ``properties`` and the geometry as WKT (lon/lat);
+    a deleted feature keeps its history.
+    """
+    refuse_unknown_params(request, set())
+    collection = get_collection(cid)
+    if collection.layer is None:
+        raise NotFoundError(f"collection {cid!r} is derived and has no history")
+    entries = store.history(collection.layer, fid)
+    if not entries:
+        raise NotFoundError(f"no history for {fid!r} in collection {cid!r}")
+    changes = [
+        {"seq": e.seq, "operation": e.operation, "actor": e.actor, "at": e.at,
+         "before": e.before, "after": e.after}
+        for e in entries
+    ]
+    return json_response({"collection": cid, "id": fid, "changes": changes})
+
+
+def as_of_page(
+    store: Store, collection: Collection, query: Query, *, priority: bool | None, as_of: str
+) -> tuple[pd.DataFrame, int]:
+    """Return one page of a collection as it stood at the end of ``as_of`` (UTC day)."""
+    if collection.layer is None:
+        raise InputError(f"collection {collection.id!r} has no as_of view")
+    if collection.layer == "sources":
+        frame = history.flagged_as_of(store, day=as_of)
+        if priority is not None:
+            frame = frame[frame["priority"].fillna(False).astype(bool) == priority]
+    else:
+        frame = history.read_as_of(store, collection.layer, day=as_of)
+    return history.filter_frame(frame, query)

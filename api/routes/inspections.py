@@ -1,0 +1,65 @@
+"""Inspections of one source and the progress of an inspection round."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from api.auth import EditorDep, actor_of
+from api.deps import StoreDep
+from api.params import refuse_unknown_params
+from api.responses import json_response
+from api.routes.edits import Body, feature_response
+from geo.inspections import campaign_progress, record_inspection
+from geo.ledger import Feature
+from geo.store import Query
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Inspections"])
+
+SourceId = Annotated[str, Path(description="Source id, e.g. S00001")]
+
+
+@router.get("/collections/sources/items/{fid}/inspections", summary="Inspections of a source")
+def source_inspections(request: Request, store: StoreDep, fid: SourceId) -> Response:
+    """Every inspection of one source, oldest first."""
+    refuse_unknown_params(request, set())
+    store.get("sources", fid)
+    frame = store.read("inspections", query=Query(filters={"source_id": fid}))
+    records = json.loads(frame.sort_values(["date", "id"]).to_json(orient="records"))
+    return json_response({"source_id": fid, "inspections": records})
+
+
+@router.post("/collections/sources/items/{fid}/inspections", status_code=201,
+             summary="Record an inspection of a source")
+def add_inspection(
+    request: Request, store: StoreDep, token: EditorDep, fid: SourceId, body: Body
+) -> Response:
+    """Record an inspection (date, round, inspector, result, notes) of this source.
+
+    The body is a JSON object of those fields (or a GeoJSON Feature without
+    geometry holding them). The source's ``last_inspected`` follows the
+    latest inspection; ``closed_down`` sets its status to ``closed``.
+    """
+    from geo.edits import feature_from_geojson
+
+    if isinstance(body, dict) and body.get("type") != "Feature":
+        body = {"type": "Feature", "properties": body, "geometry": None}
+    feature = feature_from_geojson("inspections", body)
+    props = {**feature.properties, "source_id": fid}
+    stored = record_inspection(store, Feature(feature.id, props), actor=actor_of(token))
+    return feature_response(request, store, "inspections", str(stored.id), status=201)
+
+
+@router.get("/campaigns/{round_no}", summary="Progress of an inspection round")
+def campaign(
+    request: Request, store: StoreDep,
+    round_no: Annotated[int, Path(ge=1, description="Inspection round, 1 or more")],
+) -> Response:
+    """For a round, per community, which sources were and were not inspected."""
+    refuse_unknown_params(request, set())
+    return json_response(campaign_progress(store, round_no=round_no))
+

@@ -1,0 +1,70 @@
+"""GeoJSON bodies of edits: merge patches, ignored fields, coordinate labels."""
+
+from __future__ import annotations
+
+import pytest
+from shapely import Point
+
+from geo import crs as crs_mod
+from geo.edits import feature_from_geojson, merge_patch, patch_feature
+from geo.errors import ValidationError
+from geo.ledger import Feature
+
+
+@pytest.mark.parametrize(
+    ("target", "patch", "result"),
+    [
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"a": [1, 2]}, {"a": [3]}, {"a": [3]}),
+        ({"a": "b"}, ["c"], ["c"]),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ],
+    ids=["replace", "add", "remove", "nested", "array-replaced", "non-object", "deep-null"],
+)
+def test_merge_patch_follows_rfc_7396(target, patch, result) -> None:
+    assert merge_patch(target, patch) == result
+
+
+def doc(**props) -> dict:
+    return {"type": "Feature", "properties": {"name": "店", "category": "bbq", **props},
+            "geometry": {"type": "Point", "coordinates": [113.65, 34.75]}}
+
+
+def test_derived_and_system_fields_are_dropped() -> None:
+    f = feature_from_geojson("sources", doc(priority=True, distance_m=3, stations=[],
+                                            nearest_station="M", version=7, updated_at="x"))
+    assert set(f.properties) == {"name", "category", "orig_crs", "orig_wkt"}
+
+
+def test_bd09_geometry_is_converted_and_kept() -> None:
+    bd = crs_mod.wgs84_to_bd09(113.65, 34.75)
+    body = {**doc(), "geometry": {"type": "Point", "coordinates": [float(bd[0]), float(bd[1])]}}
+    f = feature_from_geojson("sources", body, crs="baidu")
+    assert f.geometry.distance(Point(113.65, 34.75)) < 1e-7
+    assert f.properties["orig_crs"] == "bd09"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"type": "Feature", "properties": [], "geometry": None}, "properties"),
+     ({**doc(), "id": "a", "properties": {"id": "b"}}, "id"),
+     ({**doc(), "geometry": {"type": "Point", "coordinates": "x"}}, "geometry"),
+     ({**doc(), "geometry": {"type": "Point", "coordinates": [113.6, 91]}}, "geometry")],
+    ids=["properties-not-object", "two-ids", "garbage-coordinates", "latitude-91"],
+)
+def test_bad_bodies_name_the_field(body, field) -> None:
+    with pytest.raises(ValidationError) as info:
+        feature_from_geojson("sources", body)
+    assert info.value.field == field
+
+
+def test_patch_keeps_unpatched_fields_and_geometry() -> None:
+    current = Feature("S-1", {"name": "店", "category": "bbq", "address": "路", "version": 3,
+                              "priority": True}, Point(113.65, 34.75))
+    props, geometry = patch_feature("sources", current, {"properties": {"address": None}})
+    assert props == {"name": "店", "category": "bbq"} and geometry is None
+    with pytest.raises(ValidationError, match="ids never change"):
+        patch_feature("sources", current, {"id": "S-2"})
