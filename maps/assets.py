@@ -1,0 +1,64 @@
+"""The map's vendored scripts and stylesheets (``maps/assets/``), served locally.
+
+Versions and licences: ``maps/assets/README.md``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from geo.errors import NotFoundError
+
+__all__ = ["ASSET_DIR", "copy_assets", "resolve_asset", "script_urls", "style_urls"]
+
+ASSET_DIR = Path(__file__).parent / "assets"
+
+_SCRIPTS = (
+    "leaflet/leaflet.js",
+    "markercluster/leaflet.markercluster.js",
+    "heat/leaflet-heat.js",
+    "fullscreen/Control.FullScreen.umd.js",
+    "measure/leaflet-measure.{lang}.js",
+    "zonewatch-map.js",
+)
+_STYLES = (
+    "leaflet/leaflet.css",
+    "markercluster/MarkerCluster.css",
+    "markercluster/MarkerCluster.Default.css",
+    "fullscreen/Control.FullScreen.css",
+    "measure/leaflet-measure.css",
+    "zonewatch-map.css",
+)
+_MEASURE_LANG = {"zh": "cn", "en": "en"}
+
+
+def script_urls(prefix: str, lang: str) -> list[tuple[str, str]]:
+    """Return ``(name, url)`` of every script the page loads, in order."""
+    paths = [p.format(lang=_MEASURE_LANG[lang]) for p in _SCRIPTS]
+    return [(Path(p).stem, prefix + p) for p in paths]
+
+
+def style_urls(prefix: str) -> list[tuple[str, str]]:
+    """Return ``(name, url)`` of every stylesheet the page loads."""
+    return [(Path(p).stem + "_css", prefix + p) for p in _STYLES]
+
+
+def resolve_asset(relative: str) -> Path:
+    """Return the file under ``maps/assets/`` named by ``relative``.
+
+    Raises
+    ------
+    NotFoundError
+        No such file, or a path that leaves the asset folder.
+    """
+    root = ASSET_DIR.resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents or not path.is_file():
+        raise NotFoundError(f"no map asset {relative!r}")
+    return path
+
+
+def copy_assets(dest: Path) -> None:
+    """Copy every asset into ``dest`` (for a map written to disk)."""
+    shutil.copytree(ASSET_DIR, dest, dirs_exist_ok=True)

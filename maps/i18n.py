@@ -1,0 +1,118 @@
+"""Words on the map in each language: zh-CN (default) and English.
+
+Only fixed vocabulary lives here (never user data), so the page may show it
+as markup-free text in controls and the legend.
+"""
+
+from __future__ import annotations
+
+from geo.errors import InputError
+
+__all__ = ["LANGUAGES", "labels"]
+
+LANGUAGES = ("zh", "en")
+
+_ZH: dict[str, object] = {
+    "html_lang": "zh-CN",
+    "title": "中原区污染源监管地图",
+    "legend": "图例",
+    "sources": "污染源",
+    "stations": "监测点",
+    "zones": "监测点半径",
+    "priority": "重点管控（监测点半径内）",
+    "heat": "热力图",
+    "districts": "行政区边界",
+    "grids": "网格",
+    "search": "按名称搜索…",
+    "fullscreen": "全屏",
+    "no_match": "无匹配",
+    "rendered": "已显示污染源",
+    "loading": "正在加载…",
+    "load_failed": "数据加载失败",
+    "record": "记录（JSON）",
+    "report": "该监测点报告",
+    "radius": "半径",
+    "level": "级别",
+    "metres": "米",
+    "none": "无",
+    "yes": "是",
+    "no": "否",
+    "fields": {
+        "name": "名称", "category": "类别", "status": "状态", "fume_purifier": "油烟净化器",
+        "address": "地址", "community": "社区", "grid": "网格",
+        "last_inspected": "最近检查", "distance_m": "距最近监测点", "priority": "重点管控",
+        "nearest_station": "最近监测点",
+    },
+    "categories": {
+        "catering": "餐饮", "bbq": "露天烧烤", "night_market": "夜市",
+        "construction_site": "建筑工地", "muck_route": "渣土车路线", "industrial": "工业",
+        "other": "其他",
+    },
+    "statuses": {"operating": "营业", "rectifying": "整改中", "closed": "已关停"},
+    "purifier": {"none": "未安装", "installed": "已安装", "in_use": "正常使用"},
+    "levels": {"national": "国控", "provincial": "省控", "city": "市控", "other": "其他"},
+}
+
+_EN: dict[str, object] = {
+    "html_lang": "en",
+    "title": "Zhongyuan District pollution source map",
+    "legend": "Legend",
+    "sources": "Sources",
+    "stations": "Monitoring points",
+    "zones": "Monitoring radius",
+    "priority": "Priority (inside a monitoring radius)",
+    "heat": "Heat map",
+    "districts": "District boundary",
+    "grids": "Grid cells",
+    "search": "Search by name…",
+    "fullscreen": "Full screen",
+    "no_match": "No match",
+    "rendered": "Sources shown",
+    "loading": "Loading…",
+    "load_failed": "Could not load the data",
+    "record": "Record (JSON)",
+    "report": "Report for this monitoring point",
+    "radius": "Radius",
+    "level": "Level",
+    "metres": "m",
+    "none": "none",
+    "yes": "yes",
+    "no": "no",
+    "fields": {
+        "name": "Name", "category": "Category", "status": "Status",
+        "fume_purifier": "Fume purifier", "address": "Address", "community": "Community",
+        "grid": "Grid", "last_inspected": "Last inspection",
+        "distance_m": "Distance to nearest station", "priority": "Priority",
+        "nearest_station": "Nearest station",
+    },
+    "categories": {
+        "catering": "Catering", "bbq": "Open-air barbecue", "night_market": "Night market",
+        "construction_site": "Construction site", "muck_route": "Muck-truck route",
+        "industrial": "Industrial", "other": "Other",
+    },
+    "statuses": {"operating": "operating", "rectifying": "rectifying", "closed": "closed"},
+    "purifier": {"none": "not installed", "installed": "installed", "in_use": "in use"},
+    "levels": {"national": "national", "provincial": "provincial", "city": "city",
+               "other": "other"},
+}
+
+
+def labels(lang: str = "zh") -> dict[str, object]:
+    """Return the map vocabulary for ``lang`` (``zh`` or ``en``).
+
+    Raises
+    ------
+    InputError
+        Any other language code.
+
+    Examples
+    --------
+    >>> labels("en")["legend"]
+    'Legend'
+    """
+    code = (lang or "zh").lower()
+    if code in ("zh", "zh-cn"):
+        return _ZH
+    if code == "en":
+        return _EN
+    raise InputError(f"lang must be one of zh, en; got {lang!r}")

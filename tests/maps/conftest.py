@@ -1,0 +1,163 @@
+"""Map fixtures: a demo ledger with hostile names, a live server, a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from shapely import Point
+
+from geo.demo import load_demo
+from geo.ledger import Feature
+from geo.store import Store
+from tests.conftest import STORE_KINDS, make_store
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+TIANDITU_KEY = "tk-test-9f3a1c"  # a fake key: only checked for absence in pages
+# (id, name): markup, a script break-out and a template-literal payload
+HOSTILE = [
+    ("XSS1", "<img src=x onerror=alert(1)>"),
+    ("XSS2", "</script><script>alert(1)</script>"),
+    ("XSS3", "${alert(1)}`\\`"),
+]
+
+
+def _add_hostile(store: Store) -> None:
+    for i, (fid, name) in enumerate(HOSTILE):
+        props = {"name": name, "category": "catering", "address": name,
+                 "community": "红松社区", "grid": name}
+        store.create("sources", Feature(fid, props, Point(113.62 + i * 0.002, 34.76)),
+                     actor="map tests")
+
+
+@pytest.fixture(scope="package", params=STORE_KINDS)
+def map_store(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Store]:
+    """The demo ledger plus three sources with hostile names, per store kind."""
+    for store in make_store(request.param, tmp_path_factory.mktemp("maps")):
+        load_demo(store)
+        _add_hostile(store)
+        yield store
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+@pytest.fixture(scope="package")
+def map_url(map_store: Store) -> Iterator[str]:
+    """Base URL of ``zonewatch serve`` over ``map_store`` (own process, loopback)."""
+    port = _free_port()
+    env = {**os.environ, "ZONEWATCH_STORE": map_store.url,
+           "ZONEWATCH_PG_SCHEMA": getattr(map_store, "schema", "zonewatch"),
+           "ZONEWATCH_SEED_DEMO": "false", "ZONEWATCH_TIANDITU_KEY": TIANDITU_KEY}
+    exe = os.path.join(os.path.dirname(sys.executable), "zonewatch")
+    proc = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator[object]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs /usr/bin/chromium (scripts/browser-setup.sh)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS,
+            headless=True, viewport={"width": 1400, "height": 900})
+        yield context
+        context.close()
+
+
+@dataclass
+class MapVisit:
+    """One page load: the page plus everything it asked for and complained about."""
+
+    page: object
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+_BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.fixture
+def open_map(browser) -> Iterator[Callable[[str], MapVisit]]:
+    """Open a map URL, record every request, error and dialog; wait until drawn.
+
+    Tile requests to our proxy are answered with a blank tile in the browser,
+    so no test ever makes the server fetch a real tile from the internet.
+    """
+    pages = []
+
+    def visit(url: str) -> MapVisit:
+        page = browser.new_page()
+        pages.append(page)
+        seen = MapVisit(page)
+        page.on("request", lambda req: seen.requests.append(req.url))
+        page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
+        page.on("console",
+                lambda msg: seen.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("dialog", lambda dlg: (seen.dialogs.append(dlg.message), dlg.dismiss()))
+        page.route("**/map/tiles/**", lambda route: route.fulfill(
+            status=200, content_type="image/png", body=_BLANK_PNG))
+        page.goto(url)
+        page.wait_for_function("window.zonewatch && (zonewatch.ready || zonewatch.error)",
+                               timeout=30_000)
+        return seen
+
+    yield visit
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture(scope="package")
+def map_client(map_store: Store) -> Iterator[object]:
+    """A TestClient over ``map_store`` with a (fake) Tianditu key configured."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(store=map_store.url, seed_demo=False, tianditu_key=TIANDITU_KEY)
+    with TestClient(create_app(settings, store=map_store)) as client:
+        yield client
