@@ -1,0 +1,267 @@
+"""Roll-ups: tiny frames built in code, then the demo ledger on both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from geo._demo_inspections import ROUND_WINDOWS
+from geo.demo import load_demo
+from geo.errors import InputError, NotFoundError
+from geo.ledger import Feature
+from geo.priority import flagged_sources, summarize_priority
+from geo.reports import (
+    BREAKDOWNS,
+    area_counts,
+    build_report,
+    category_status,
+    monthly_trend,
+    purifier_coverage,
+    round_coverage,
+)
+from geo.store import Store
+from tests.conftest import STORE_KINDS, make_store
+
+ACTOR = "test reports"
+
+
+def _sources(rows: list[tuple[str, str, str, str | None, str | None]]) -> pd.DataFrame:
+    """Rows of (id, category, status, fume_purifier, community)."""
+    frame = pd.DataFrame(rows, columns=["id", "category", "status", "fume_purifier", "community"])
+    return frame.assign(subdistrict="某街道", grid="G1")
+
+
+# -- tiny frames ---------------------------------------------------------------------------
+
+
+def test_category_status_lists_every_category_and_totals() -> None:
+    frame = _sources([("a", "bbq", "closed", None, "x"), ("b", "bbq", "operating", None, "x"),
+                      ("c", "catering", "rectifying", "in_use", "x")])
+    table = category_status(frame).set_index("category")
+    cols = ["operating", "rectifying", "closed", "total"]
+    assert table.loc["bbq", cols].tolist() == [1, 0, 1, 2]
+    assert table.loc["industrial", "total"] == 0
+    assert table.loc["total", cols].tolist() == [1, 1, 1, 3]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param([("a", "catering", "operating", "in_use", "x")],
+                     (1, 1, 0, 1.0, 1.0), id="one-in-use"),
+        pytest.param([("a", "catering", "operating", "in_use", "x"),
+                      ("b", "catering", "operating", "installed", "x"),
+                      ("c", "catering", "operating", "none", "x")],
+                     (3, 1, 1, 0.6667, 0.3333), id="thirds-rounded-to-4-decimals"),
+        pytest.param([("a", "catering", "closed", "none", "x"),
+                      ("b", "catering", "operating", "in_use", "x")],
+                     (1, 1, 0, 1.0, 1.0), id="closed-premise-left-out"),
+        pytest.param([("a", "catering", "closed", "none", "x")],
+                     (0, 0, 0, 0.0, 0.0), id="none-open-share-zero"),
+        pytest.param([("a", "catering", "rectifying", None, "x")],
+                     (1, 0, 0, 0.0, 0.0), id="unrecorded-state"),
+    ],
+)
+def test_purifier_coverage(rows, expected) -> None:
+    table = purifier_coverage(_sources(rows)).set_index("category")
+    row = table.loc["catering"]
+    got = (row["active"], row["in_use"], row["installed"], row["fitted_share"], row["in_use_share"])
+    assert got == pytest.approx(expected)
+    assert row["active"] == row[["in_use", "installed", "none", "unknown"]].sum()
+
+
+def test_round_coverage_counts_premises_once_per_round() -> None:
+    sources = _sources([("a", "catering", "operating", "in_use", "东"),
+                        ("b", "catering", "operating", "in_use", "东"),
+                        ("c", "catering", "operating", "in_use", "西"),
+                        ("d", "bbq", "closed", None, "西")])
+    inspections = pd.DataFrame(
+        [("a", 1, "compliant"), ("a", 1, "violation"), ("a", 1, "violation"),
+         ("c", 1, "compliant"), ("d", 1, "closed_down"), ("b", 2, "violation"),
+         ("b", None, "violation")],
+        columns=["source_id", "round", "result"],
+    )
+    table = round_coverage(sources, inspections).set_index(["community", "round"])
+    cols = ["premises", "checked", "not_checked", "violations", "checked_share"]
+    assert table.loc[("东", 1), cols].tolist() == [2, 1, 1, 1, 0.5]
+    assert table.loc[("东", 2), cols].tolist() == [2, 1, 1, 1, 0.5]
+    # the bbq spot is not a catering premise, so 西 has one premise, checked in round 1
+    assert table.loc[("西", 1), cols].tolist() == [1, 1, 0, 0, 1.0]
+    assert table.loc[("西", 2), cols].tolist() == [1, 0, 1, 0, 0.0]
+
+
+def test_round_coverage_without_rounds_is_empty() -> None:
+    sources = _sources([("a", "catering", "operating", "in_use", "东")])
+    inspections = pd.DataFrame({"source_id": ["a"], "round": [None], "result": ["compliant"]})
+    assert round_coverage(sources, inspections).empty
+
+
+def test_area_counts_names_missing_community() -> None:
+    frame = _sources([("a", "bbq", "closed", None, None), ("b", "catering", "operating",
+                                                          "in_use", "东")])
+    frame["priority"] = [True, False]
+    table = area_counts(frame, key="community").set_index("community")
+    assert table.loc["（未登记）", ["sources", "in_radius", "bbq"]].tolist() == [1, 1, 1]
+    assert table.loc["东", ["sources", "in_radius", "in_radius_share"]].tolist() == [1, 0, 0.0]
+    with pytest.raises(InputError, match="community or grid"):
+        area_counts(frame, key="street")
+
+
+# -- the demo ledger -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Store]:
+    """The demo ledger, read only, once per store kind."""
+    for store in make_store(request.param, tmp_path_factory.mktemp("reports")):
+        load_demo(store)
+        yield store
+
+
+def test_demo_category_status_matches_construction(demo: Store) -> None:
+    table = build_report(demo, by="category").view("category").frame.set_index("category")
+    assert table.loc["catering", ["operating", "closed", "total"]].tolist() == [2026, 0, 2026]
+    assert table.loc["bbq", ["operating", "closed", "total"]].tolist() == [0, 347, 347]
+    assert table.loc["night_market", "total"] == 10
+    assert table.loc["total", "total"] == demo.count("sources")
+
+
+def test_demo_purifiers_and_summary(demo: Store) -> None:
+    report = build_report(demo, by="category")
+    cover = report.view("purifier").frame.set_index("category")
+    assert cover.loc["catering", ["active", "in_use", "in_use_share"]].tolist() == [2026, 2026, 1]
+    assert cover.loc["night_market", ["active", "fitted_share"]].tolist() == [10, 1.0]
+    summary = dict(report.view("summary").frame.values.tolist())
+    assert summary["已取缔露天烧烤"] == 347
+    assert summary["完成检查轮次"] == 3
+    assert summary["检查发现违规（户次）"] == 0
+
+
+def test_demo_three_rounds_cover_every_community(demo: Store) -> None:
+    rounds = build_report(demo, by="community").view("rounds").frame
+    assert sorted(rounds["round"].unique()) == [1, 2, 3]
+    per_round = rounds.groupby("round")[["premises", "checked", "not_checked"]].sum()
+    assert per_round["premises"].tolist() == [2026] * 3
+    assert per_round["checked"].tolist() == [2026] * 3
+    assert (rounds["checked_share"] == 1.0).all()
+
+
+def test_demo_station_view_agrees_with_priority_summary(demo: Store) -> None:
+    frame = build_report(demo, by="station").view("station").frame.set_index("station")
+    expected = summarize_priority(flagged_sources(demo))
+    for sid in frame.index:
+        assert frame.loc[sid, "total"] == expected.loc[sid, "all"], sid
+
+
+def test_station_filter_restricts_every_view(demo: Store) -> None:
+    report = build_report(demo, by="station", station="M001")
+    flagged = flagged_sources(demo)
+    inside = flagged[flagged["stations"].map(lambda ids: "M001" in list(ids))]
+    assert report.station is not None and report.station["id"] == "M001"
+    assert report.view("station").frame["station"].tolist() == ["M001"]
+    by_cat = report.view("category").frame.set_index("category")
+    assert by_cat.loc["total", "total"] == len(inside)
+    assert report.view("community").frame["sources"].sum() == len(inside)
+    with pytest.raises(NotFoundError):
+        build_report(demo, by="station", station="M999")
+
+
+def test_demo_trend_counts_inspections_by_month(demo: Store) -> None:
+    trend = monthly_trend(demo, demo.read("inspections"), months=12, today=dt.date(2026, 12, 15))
+    assert trend["month"].tolist()[:2] == ["2026-01", "2026-02"]
+    assert trend["inspections"].sum() == demo.count("inspections")
+    assert trend["closed_down"].sum() == 347
+    last_round_end = ROUND_WINDOWS[3][1].strftime("%Y-%m")
+    assert trend.set_index("month").loc["2026-10":, "inspections"].sum() == 0, last_round_end
+
+
+def test_trend_months_cross_the_new_year(demo: Store) -> None:
+    trend = monthly_trend(demo, demo.read("inspections").iloc[:0], months=3,
+                          today=dt.date(2026, 1, 31))
+    assert trend["month"].tolist() == ["2025-11", "2025-12", "2026-01"]
+    with pytest.raises(InputError, match="at least 1"):
+        monthly_trend(demo, demo.read("inspections"), months=0)
+
+
+@pytest.mark.parametrize("by", ["nope", "", "Category"], ids=["unknown", "empty", "case"])
+def test_unknown_breakdown_is_refused(demo: Store, by: str) -> None:
+    with pytest.raises(InputError, match="unknown breakdown"):
+        build_report(demo, by=by)
+
+
+# -- edits move the figures by exactly one --------------------------------------------
+
+
+@pytest.fixture(params=STORE_KINDS)
+def editable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    for store in make_store(request.param, tmp_path):
+        load_demo(store)
+        yield store
+
+
+def _figures(store: Store, by: str) -> dict[str, pd.DataFrame]:
+    return {v.name: v.frame for v in build_report(store, by=by).views}
+
+
+def test_closing_a_source_moves_figures_by_one(editable: Store) -> None:
+    catering = editable.read("sources", query=None)
+    fid = catering[catering["category"] == "catering"]["id"].iloc[0]
+    before = _figures(editable, "category")
+    editable.update("sources", fid, {"status": "closed"}, expected_version=None, actor=ACTOR)
+    after = _figures(editable, "category")
+    delta = (after["category"].set_index("category") - before["category"].set_index("category"))
+    assert delta.loc["catering", ["operating", "closed", "total"]].tolist() == [-1, 1, 0]
+    assert delta.abs().to_numpy().sum() == 4  # catering row and the total row, nothing else
+    cover = (after["purifier"].set_index("category")[["active", "in_use"]]
+             - before["purifier"].set_index("category")[["active", "in_use"]])
+    assert cover.loc["catering"].tolist() == [-1, -1]
+    assert cover.loc["night_market"].tolist() == [0, 0]
+    trend = after["trend"].iloc[-1]["closed"] - before["trend"].iloc[-1]["closed"]
+    assert trend == 1
+
+
+def test_failed_inspection_moves_figures_by_one(editable: Store) -> None:
+    sources = editable.read("sources")
+    premise = sources[sources["category"] == "catering"].iloc[0]
+    before = _figures(editable, "community")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    editable.create("inspections", Feature(None, {
+        "source_id": premise["id"], "date": today, "round": 3, "result": "violation",
+        "inspector": "测试", "notes": "油烟净化装置未开启"}), actor=ACTOR)
+    after = _figures(editable, "community")
+    key = ["subdistrict", "community", "round"]
+    delta = after["rounds"].set_index(key)[["checked", "violations"]] - before["rounds"].set_index(
+        key)[["checked", "violations"]]
+    assert delta.loc[(premise["subdistrict"], premise["community"], 3)].tolist() == [0, 1]
+    assert delta.to_numpy().sum() == 1
+    summary = dict(after["summary"].values.tolist())
+    assert summary["检查发现违规（户次）"] == 1
+
+
+def test_a_new_source_counts_as_new_this_month(editable: Store) -> None:
+    before = _figures(editable, "category")["trend"].iloc[-1]
+    editable.create("sources", Feature(None, {
+        "name": "新开烧烤", "category": "bbq", "status": "operating", "community": "测试社区"},
+        shapely.Point(113.6, 34.75)), actor=ACTOR)
+    after = _figures(editable, "category")["trend"].iloc[-1]
+    assert (after["new"] - before["new"], after["closed"] - before["closed"]) == (1, 0)
+
+
+@pytest.mark.parametrize("by", BREAKDOWNS)
+def test_every_breakdown_starts_with_the_summary(demo: Store, by: str) -> None:
+    report = build_report(demo, by=by)
+    assert [v.name for v in report.views][:2] == ["summary", by]
+
+
+@pytest.mark.parametrize("by", BREAKDOWNS)
+def test_empty_ledger_reports_zeros(store: Store, by: str) -> None:
+    report = build_report(store, by=by)
+    summary = dict(report.view("summary").frame.values.tolist())
+    assert summary["污染源总数"] == 0
+    assert summary["餐饮油烟净化装置使用率"] == 0.0
+    assert len(report.view(by).frame) == (8 if by == "category" else 4 if by == "status" else 0)
