@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.settings import Settings
 from geo.store import Store, open_store
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.store = store
     install_error_handlers(app)
     _include_routes(app)
+    install_openapi(app)
     return app
 
 
@@ -75,8 +77,18 @@ def _open_and_seed(settings: Settings) -> Store:
 
 
 def _include_routes(app: FastAPI) -> None:
-    from api.routes import docs, features, radius
+    from api.auth import protect_reads
+    from api.routes import docs, edits, features, history, imports, inspections, radius
+    from api.routes import maps as map_routes
+    from api.routes import reports as report_routes
 
+    protect_reads(app)  # before any router: every route checks read access
+    app.include_router(edits.router)
+    app.include_router(history.router)
+    app.include_router(inspections.router)
+    app.include_router(imports.router)
     app.include_router(features.router)
     app.include_router(radius.router)
+    app.include_router(report_routes.router)
+    app.include_router(map_routes.router)
     app.include_router(docs.router)

@@ -257,6 +257,146 @@ def serve(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
+app.add_typer(token_app, name="token")
+RoleChoice = Enum("RoleChoice", {r: r for r in ("viewer", "editor", "admin")}, type=str)
+
+
+@token_app.command("create")
+@_domain_errors
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="Who holds the token (any language).")],
+    role: Annotated[RoleChoice, typer.Option("--role", help="viewer, editor or admin.")],
+    store: StoreOpt = None,
+) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from geo.tokens import issue_token
+
+    with _opened(store) as opened:
+        secret, record = issue_token(opened, name=name, role=role.value)
+    err.print(f"token {record.id} for {record.name} ({record.role}); shown only now:",
+              highlight=False, markup=False)
+    print(secret)
+
+
+@token_app.command("list")
+@_domain_errors
+def token_list(store: StoreOpt = None) -> None:
+    """List tokens: id, name, role, created, revoked (never the tokens themselves)."""
+    with _opened(store) as opened:
+        records = opened.list_tokens()
+    table = Table("id", "name", "role", "created_at", "revoked_at")
+    for r in records:
+        table.add_row(str(r.id), r.name, r.role, r.created_at, r.revoked_at or "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+@_domain_errors
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see token list).")],
+    store: StoreOpt = None,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    with _opened(store) as opened:
+        record = opened.revoke_token(token_id)
+    out.print(f"token {record.id} ({record.name}) revoked at {record.revoked_at}",
+              highlight=False, markup=False)
+
+
+class ReportBy(Enum):
+    """Breakdowns of ``zonewatch report`` (geo.reports.BREAKDOWNS)."""
+
+    category = "category"
+    status = "status"
+    community = "community"
+    grid = "grid"
+    station = "station"
+
+
+class ReportFormat(Enum):
+    """Outputs of ``zonewatch report``."""
+
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command()
+@_domain_errors
+def report(
+    by: Annotated[ReportBy, typer.Option("--by", help="Breakdown of the figures.")] = (
+        ReportBy.category
+    ),
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="table (terminal), csv or xlsx.")
+    ] = ReportFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the csv/xlsx here.")
+    ] = None,
+    station: Annotated[
+        str | None, typer.Option("--station", help="Only sources inside this station's radius.")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Roll up the ledger: counts, purifier coverage, inspection rounds, monthly change."""
+    from geo.errors import InputError
+    from geo.report_files import write_csv, write_xlsx
+    from geo.reports import build_report
+
+    if fmt is ReportFormat.xlsx and output is None:
+        raise InputError("--format xlsx needs -o/--output FILE.xlsx")
+    with _opened(store) as opened:
+        built = build_report(opened, by=by.value, station=station)
+    if fmt is ReportFormat.table:
+        _print_report(built)
+        return
+    if output is None:  # csv to stdout, without the BOM meant for spreadsheet programs
+        sys.stdout.write(write_csv(built).lstrip("\ufeff"))
+        return
+    if fmt is ReportFormat.csv:
+        write_csv(built, output)
+    else:
+        write_xlsx(built, output)
+    out.print(f"wrote the {by.value} report ({fmt.value}) to {output}", highlight=False)
+
+
+def _print_report(built: Any) -> None:
+    from geo.report_files import display_value
+    from geo.reports import LABELS
+
+    for view in built.views:
+        table = Table(title=view.title)
+        for column in view.frame.columns:
+            table.add_column(LABELS.get(column, column), overflow="fold")
+        for row in view.frame.itertuples(index=False):
+            pairs = zip(view.frame.columns, row, strict=True)
+            table.add_row(*(display_value(view, c, v) for c, v in pairs))
+        out.print(table)
+
+
+@app.command(name="map")
+@_domain_errors
+def map_(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    station: Annotated[str | None, typer.Option(help="Only sources near this station.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only sources of this category.")] = None,
+    priority: Annotated[bool, typer.Option("--priority", help="Only priority sources.")] = False,
+    community: Annotated[str | None, typer.Option(help="Only sources of this community.")] = None,
+    lang: Annotated[str, typer.Option(help="zh (default) or en.")] = "zh",
+    base_url: Annotated[str, typer.Option(help="Prefix of record links in popups.")] = "",
+    store: StoreOpt = None,
+) -> None:
+    """Write the interactive map as an HTML file that opens from disk (assets beside it)."""
+    from maps.data import MapFilter
+    from maps.files import write_map_file
+
+    flt = MapFilter(station=station, category=category, priority=priority, community=community)
+    with _opened(store) as opened:
+        count = write_map_file(opened, output, flt=flt, lang=lang, link_base=base_url)
+    out.print(f"wrote a map of {count} sources to {output}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``zonewatch`` console script."""
     app()

@@ -32,3 +32,21 @@ class Settings(BaseSettings):
     max_radius_m: float = Field(
         50_000.0, gt=0, description="Largest radius, in metres, a query may ask for"
     )
+    read_requires_token: bool = Field(
+        False, description="Reads need a viewer (or higher) token; writes always need editor"
+    )
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, gt=0, description="Largest file POST /import accepts, in bytes"
+    )
+    max_unzipped_bytes: int = Field(
+        500 * 1024 * 1024, gt=0, description="Largest total size a zip upload may unpack to"
+    )
+    tile_url: str | None = Field(
+        None, description="XYZ tile URL template of an intranet tile server (basemap=local)"
+    )
+    tile_datum: str = Field(
+        "wgs84", pattern="^(wgs84|gcj02)$", description="Datum of tile_url's tiles"
+    )
+    tianditu_key: str | None = Field(
+        None, description="Tianditu key for basemap=tianditu (stays on the server)"
+    )

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Quick start: set up, seed the embedded GeoPackage with the Zhongyuan demo
-# ledger (only when it is empty or missing), and print the priority targets.
+# Quick start: set up .venv and serve Zonewatch on the embedded GeoPackage.
+# An empty or missing store is seeded with the Zhongyuan demo ledger first.
+# Extra arguments go to `zonewatch serve` (e.g. --port 8080, --host 0.0.0.0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export ZONEWATCH_STORE="${ZONEWATCH_STORE:-zonewatch.gpkg}"
-if [ ! -s "$ZONEWATCH_STORE" ]; then
-    .venv/bin/zonewatch demo
-fi
-exec .venv/bin/zonewatch flag "$@"
+exec .venv/bin/zonewatch serve "$@"

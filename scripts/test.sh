@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/browser-setup.sh
 pg_line="$(bash scripts/pg-setup.sh | tail -n 1)"
 eval "$pg_line"
 echo "PostGIS test database: $ZONEWATCH_TEST_PG"

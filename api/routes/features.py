@@ -11,9 +11,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api import html
 from api.collections import COLLECTIONS, Collection, get_collection, page_frame, with_derived
 from api.deps import StoreDep
-from api.params import parse_bbox, refuse_unknown_params
+from api.params import parse_bbox, parse_datetime, refuse_unknown_params
 from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
 from api.responses import pick_format as _pick
+from api.routes.history import as_of_page
 from geo.io.writers import iter_features
 from geo.store import Query as StoreQuery
 from geo.store import Store
@@ -73,6 +74,10 @@ def landing(request: Request, f: FormatPage = None) -> Response:
             _link(f"{base}/docs", "service-doc", "text/html", "API documentation"),
             _link(f"{base}/conformance", "conformance", "application/json", "Conformance"),
             _link(f"{base}/collections", "data", "application/json", "Collections"),
+            _link(f"{base}/map", "related", "text/html", "地图 Map of sources and stations"),
+            _link(f"{base}/reports/summary?f=html", "related", "text/html", "报表 Reports"),
+            _link(f"{base}/priority", "related", "application/geo+json",
+                  "重点污染源 Priority targets (within each station's radius)"),
         ],
     }
     if fmt == "html":
@@ -97,11 +102,13 @@ def conformance(request: Request, f: FormatPage = None) -> Response:
     return json_response(body)
 
 
-def _extent(store: Store, collection: Collection) -> dict[str, Any]:
+def _extent(store: Store, collection: Collection) -> dict[str, Any] | None:
     layer = collection.layer or "stations"
-    frame = store.read(layer) if layer != "inspections" else None
+    if layer == "inspections":
+        return None  # no geometry, so no spatial extent
+    frame = store.read(layer)
     bbox = [73.0, 3.0, 136.0, 54.0]
-    if frame is not None and len(frame):
+    if len(frame):
         if collection.layer is None:
             from geo.zones import station_zones
 
@@ -112,7 +119,7 @@ def _extent(store: Store, collection: Collection) -> dict[str, Any]:
 
 def _collection_doc(base: str, store: Store, collection: Collection) -> dict[str, Any]:
     url = f"{base}/collections/{collection.id}"
-    return {
+    doc = {
         "id": collection.id,
         "title": f"{collection.title_zh} {collection.title_en}",
         "description": collection.description,
@@ -126,6 +133,9 @@ def _collection_doc(base: str, store: Store, collection: Collection) -> dict[str
             _link(f"{url}/items?f=html", "items", "text/html", "features as HTML"),
         ],
     }
+    if doc["extent"] is None:
+        del doc["extent"]
+    return doc
 
 
 @router.get("/collections", summary="Collections")
@@ -157,7 +167,8 @@ def collection(
 
 
 _ITEM_PARAMS = {"f", "bbox", "limit", "offset", "datetime", "category", "status", "community",
-                "grid", "subdistrict", "priority", "level", "source_id", "result", "round"}
+                "grid", "subdistrict", "priority", "level", "source_id", "result", "round",
+                "as_of"}
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection")
@@ -170,7 +181,9 @@ def items(
     limit: Annotated[int, Query(ge=1, le=10000, description="Features per page (1–10000)")] = 100,
     offset: Annotated[int, Query(ge=0, description="Features to skip (paging)")] = 0,
     datetime: Annotated[str | None, Query(
-        description="Accepted for OGC compatibility; the ledger has no temporal extent")] = None,
+        description="RFC 3339 date-time or interval (start/end, '..' for open). Checked, "
+                    "but selects every feature: ledger features have no temporal geometry")
+    ] = None,
     category: Annotated[str | None, Query(description="Source category, e.g. catering")] = None,
     status: Annotated[str | None, Query(description="operating, rectifying or closed")] = None,
     community: Annotated[str | None, Query(description="Community (社区) name")] = None,
@@ -182,18 +195,22 @@ def items(
     source_id: Annotated[str | None, Query(description="Inspections of this source id")] = None,
     result: Annotated[str | None, Query(description="Inspection result")] = None,
     round: Annotated[int | None, Query(description="Inspection round")] = None,
+    as_of: Annotated[str | None, Query(
+        description="YYYY-MM-DD: the ledger as it stood at the end of that day (UTC)")] = None,
     f: FormatFeatures = None,
 ) -> Response:
     """Features of a collection, filtered and paged, with next/prev links."""
     refuse_unknown_params(request, _ITEM_PARAMS)
     fmt = _pick(request, f, allowed=FEATURE_FORMATS)
     target = get_collection(cid)
+    parse_datetime(datetime)
     given = {"category": category, "status": status, "community": community, "grid": grid,
              "subdistrict": subdistrict, "level": level, "source_id": source_id,
              "result": result, "round": round}
     filters = _collection_filters(target, given, priority)
     query = StoreQuery(bbox=parse_bbox(bbox), filters=filters, limit=limit, offset=offset)
-    frame, matched = page_frame(store, target, query, priority=priority)
+    frame, matched = (page_frame(store, target, query, priority=priority) if as_of is None
+                      else as_of_page(store, target, query, priority=priority, as_of=as_of))
     if fmt not in PAGE_FORMATS:
         return export_response(frame, fmt=fmt, name=cid)
     body = _feature_collection(request, frame, matched=matched, limit=limit, offset=offset)
