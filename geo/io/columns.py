@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pandas as pd
+
 __all__ = [
     "CRS_COLUMNS",
     "LAT_COLUMNS",
@@ -16,6 +18,7 @@ __all__ = [
     "VALUE_ALIASES",
     "WKT_COLUMNS",
     "canonical_columns",
+    "canonical_frame",
     "canonical_value",
 ]
 
@@ -67,6 +70,37 @@ def canonical_columns(columns: Iterable[str]) -> dict[str, str]:
         key = str(column).strip()
         mapping[column] = _ALIASES.get(key, _ALIASES.get(key.lower(), key.lower()))
     return mapping
+
+
+def canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename a GIS file's attribute columns to canonical names, one column each.
+
+    Formats such as KML carry a column of their own (``Name``) beside the
+    ledger's ``name``; when two headers map onto one field, the header that is
+    already spelled canonically wins and the other is dropped, instead of
+    leaving an ambiguous pair for the importer to trip over; between two
+    aliases (``Name`` and ``名称``) the one with more values wins.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Attribute columns as the file gave them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The frame with canonical, unique column names.
+    """
+    mapping = canonical_columns(frame.columns)
+    filled = frame.notna().sum()
+    keep: dict[str, object] = {}
+    for column, target in mapping.items():
+        rank = (str(column) == target, int(filled[column]))
+        held = keep.get(target)
+        if held is None or rank > (str(held) == target, int(filled[held])):
+            keep[target] = column
+    kept = frame[list(keep.values())]
+    return kept.set_axis(list(keep.keys()), axis="columns")
 
 
 #: Chinese (and common English) spellings of vocabulary values, per field.

@@ -17,26 +17,42 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geo.errors import InputError
-from geo.io.columns import canonical_columns
+from geo.io.columns import canonical_frame
 from geo.io.safety import extract_zip
 
 if TYPE_CHECKING:
     from geo.io.readers import RawTable
 
-__all__ = ["read_kml", "read_xlsx", "read_zipped_shapefile", "refuse_gpkg_view"]
+__all__ = [
+    "read_kml",
+    "read_xlsx",
+    "read_zipped_shapefile",
+    "refuse_gpkg_view",
+    "table_from_frame",
+]
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _MAX_XLSX_ROWS = 1_000_000
 
 
-def _table_from_frame(frame: Any, crs_hint: str | None = None) -> RawTable:
+def table_from_frame(frame: Any, crs_hint: str | None = None) -> RawTable:
+    """Return the RawTable of a GeoDataFrame read by GDAL, with canonical columns.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        What pyogrio read.
+    crs_hint : str, optional
+        The coordinate label to assume; by default the frame's own EPSG code
+        when it is not lon/lat.
+    """
     from geo.io.readers import RawTable
 
     if crs_hint is None and frame.crs is not None and frame.crs.to_epsg() not in (None, 4326):
         crs_hint = f"EPSG:{frame.crs.to_epsg()}"
     geometries = list(frame.geometry)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
-    attributes = attributes.rename(columns=canonical_columns(attributes.columns))
+    attributes = canonical_frame(attributes)
     return RawTable(attributes.reset_index(drop=True), geometries, {}, crs_hint=crs_hint)
 
 
@@ -60,7 +76,7 @@ def read_zipped_shapefile(path: Path, *, max_unzipped_bytes: int) -> RawTable:
         with shps[0].open("rb") as handle:
             if handle.read(4) != b"\x00\x00\x27\x0a":  # Shapefile file code 9994
                 raise InputError(f"{path.name}: {shps[0].name} is not a Shapefile")
-        return _table_from_frame(_read_with_gdal(shps[0], "Shapefile"))
+        return table_from_frame(_read_with_gdal(shps[0], "Shapefile"))
 
 
 def read_kml(path: Path, layer: str | None = None) -> RawTable:
@@ -78,7 +94,7 @@ def read_kml(path: Path, layer: str | None = None) -> RawTable:
     import geopandas as gpd
 
     merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    return _table_from_frame(merged, crs_hint="wgs84")
+    return table_from_frame(merged, crs_hint="wgs84")
 
 
 def read_xlsx(path: Path, layer: str | None = None) -> RawTable:

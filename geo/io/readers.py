@@ -19,7 +19,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InputError
 from geo.io.columns import LAT_COLUMNS, LON_COLUMNS, WKT_COLUMNS, canonical_columns
-from geo.io.more_readers import read_kml, read_xlsx, read_zipped_shapefile, refuse_gpkg_view
+from geo.io.more_readers import (
+    read_kml,
+    read_xlsx,
+    read_zipped_shapefile,
+    refuse_gpkg_view,
+    table_from_frame,
+)
 from geo.io.safety import MAX_UNZIPPED_BYTES, check_content, check_zip
 
 __all__ = ["RawTable", "detect_format", "read_raw"]
@@ -238,11 +244,4 @@ def _read_gpkg(path: Path, layer: str | None) -> RawTable:
     if chosen is None:
         raise InputError(f"{path.name}: several layers ({', '.join(names)}); name one")
     refuse_gpkg_view(path, chosen)
-    frame = pyogrio.read_dataframe(path, layer=chosen, on_invalid="ignore")
-    crs_hint = None
-    if frame.crs is not None and frame.crs.to_epsg() not in (None, 4326):
-        crs_hint = f"EPSG:{frame.crs.to_epsg()}"
-    geometries = list(frame.geometry)
-    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
-    attributes = attributes.rename(columns=canonical_columns(attributes.columns))
-    return RawTable(attributes.reset_index(drop=True), geometries, {}, crs_hint=crs_hint)
+    return table_from_frame(pyogrio.read_dataframe(path, layer=chosen, on_invalid="ignore"))
