@@ -89,8 +89,9 @@ def render_map(page: MapPage) -> str:
     True
     """
     words = labels(page.lang)
+    # zoom and scale controls come from zonewatch-map.js: translated titles, metric only
     fmap = folium.Map(location=_CENTRE, zoom_start=12, tiles=None, prefer_canvas=True,
-                      control_scale=True, zoom_control=True, max_zoom=19)
+                      control_scale=False, zoom_control=False, max_zoom=19)
     fmap.default_js = []  # Leaflet comes first in our own list; no jQuery/Bootstrap
     fmap.default_css = []
     root = fmap.get_root()

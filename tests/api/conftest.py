@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +12,7 @@ from api.settings import Settings
 from geo.demo import load_demo
 from geo.store import Store
 from tests.conftest import STORE_KINDS, make_store
+from tests.live_server import serve_store
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
@@ -35,49 +30,8 @@ def client(demo_store: Store) -> Iterator[TestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as res:
-                if res.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
 @pytest.fixture(scope="module")
 def live_url(demo_store: Store) -> Iterator[str]:
-    """Base URL of ``zonewatch serve`` run as its own process on a loopback port.
-
-    A separate process, not a thread: GDAL holds the GIL while it waits for
-    the server, so an in-process server would never answer.
-    """
-    port = free_port()
-    env = {
-        **os.environ,
-        "ZONEWATCH_STORE": demo_store.url,
-        "ZONEWATCH_PG_SCHEMA": getattr(demo_store, "schema", "zonewatch"),
-        "ZONEWATCH_SEED_DEMO": "false",
-    }
-    exe = os.path.join(os.path.dirname(sys.executable), "zonewatch")
-    proc = subprocess.Popen(
-        [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    """Base URL of ``zonewatch serve`` over ``demo_store``, in its own process."""
+    with serve_store(demo_store) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)

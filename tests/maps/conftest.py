@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +13,7 @@ from geo.demo import load_demo
 from geo.ledger import Feature
 from geo.store import Store
 from tests.conftest import STORE_KINDS, make_store
+from tests.live_server import serve_store
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
@@ -51,43 +46,11 @@ def map_store(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stor
         yield store
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as res:
-                if res.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
 @pytest.fixture(scope="package")
 def map_url(map_store: Store) -> Iterator[str]:
     """Base URL of ``zonewatch serve`` over ``map_store`` (own process, loopback)."""
-    port = _free_port()
-    env = {**os.environ, "ZONEWATCH_STORE": map_store.url,
-           "ZONEWATCH_PG_SCHEMA": getattr(map_store, "schema", "zonewatch"),
-           "ZONEWATCH_SEED_DEMO": "false", "ZONEWATCH_TIANDITU_KEY": TIANDITU_KEY}
-    exe = os.path.join(os.path.dirname(sys.executable), "zonewatch")
-    proc = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with serve_store(map_store, tianditu_key=TIANDITU_KEY) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -55,10 +55,14 @@ def test_map_draws_what_the_api_counts(map_url, open_map, query):
     assert page.locator(".leaflet-control-layers").count() == 1
     assert page.locator(".zw-legend").count() == 1
     if query in ("", "station=M001"):
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = "map-default" if not query else "map-station"
-        page.wait_for_timeout(500)  # let the last tiles of canvas settle
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        _screenshot(page, "map-default" if not query else "map-station")
+
+
+def _screenshot(page, name: str) -> None:
+    """Save what an officer would see to ``tests/artifacts/`` for a human to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)  # let the last tiles of canvas settle
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def test_map_controls_are_there_in_chinese(map_url, open_map):
@@ -71,6 +75,10 @@ def test_map_controls_are_there_in_chinese(map_url, open_map):
     for control in (".leaflet-control-scale", ".leaflet-control-zoom-fullscreen",
                     ".leaflet-control-measure", ".zw-search input"):
         assert page.locator(control).count() == 1, control
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
+    assert page.locator(".leaflet-control-zoom-fullscreen").get_attribute("title") == "全屏"
+    assert "ft" not in page.locator(".leaflet-control-scale").inner_text()  # metric only
+    assert page.locator(".zw-status").inner_text().startswith("已显示污染源：")
     # the radius is a true circle in metres: Leaflet's circle of the station radius
     radii = page.evaluate("""() => { const r = [];
         zonewatch.ctx.zones.eachLayer(z => r.push(z.getRadius())); return r; }""")
@@ -84,8 +92,34 @@ def test_english_map(map_url, open_map):
     layers = page.locator(".leaflet-control-layers").inner_text()
     assert "Catering" in layers and "Monitoring points" in layers
     assert "餐饮" not in page.locator(".zw-legend").inner_text()
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom in"
+    _screenshot(page, "map-en")
     page.evaluate("zonewatch.open('S00001')")
     assert "Last inspection" in page.locator(".zw-popup").inner_text()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (1024, 640)], ids=["wide", "small"])
+def test_controls_do_not_overlap(map_url, open_map, width, height):
+    page = open_map(f"{map_url}/map").page
+    page.set_viewport_size({"width": width, "height": height})
+    boxes = page.evaluate("""[...document.querySelectorAll('.leaflet-control')]
+        .map(e => { const r = e.getBoundingClientRect();
+                    return [e.className, r.left, r.top, r.right, r.bottom]; })""")
+    for i, (name, left, top, right, bottom) in enumerate(boxes):
+        assert right <= width and bottom <= height, f"{name} leaves the map"
+        for other, l2, t2, r2, b2 in boxes[i + 1:]:
+            apart = right <= l2 or r2 <= left or bottom <= t2 or b2 <= top
+            assert apart, f"{name} overlaps {other}"
+
+
+def test_heat_map_has_every_source_once_switched_on(map_url, open_map):
+    page = open_map(f"{map_url}/map").page
+    assert page.evaluate("zonewatch.ctx.heat._latlngs.length") == 0  # nothing built before
+    heat = page.locator(".leaflet-control-layers-overlays label", has_text="热力图")
+    heat.locator("input").check()
+    assert page.evaluate("zonewatch.ctx.heat._latlngs.length") == page.evaluate(
+        "zonewatch.rendered")
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
 
 
 def test_popup_shows_the_ledger_record(map_url, open_map):
