@@ -59,17 +59,22 @@ def bar_chart(
     return _svg(width, height, title, body, "bar-chart")
 
 
-def gauge(share: float, *, title: str, width: int = 220) -> Markup:
+def gauge(share: float | None, *, title: str, width: int = 220) -> Markup:
     """Return a half-circle gauge of a share 0..1 with the percentage in the middle.
 
-    The percentage has two decimals, as in the tables: the same number.
+    The percentage has two decimals, as in the tables: the same number. A
+    share of nothing (None or NaN: no premises to count) shows "—" on an
+    empty track, as the tables do, rather than a misleading 0%.
 
     Examples
     --------
     >>> "85.09%" in gauge(0.8509, title="使用率")
     True
+    >>> "—" in gauge(None, title="安装率")
+    True
     """
-    share = min(max(float(share), 0.0), 1.0)
+    applicable = share is not None and not math.isnan(share)
+    share = min(max(float(share or 0.0), 0.0), 1.0) if applicable else 0.0
     cx, cy, r = width / 2, width / 2 + 10, width / 2 - 20
 
     def point(fraction: float) -> tuple[float, float]:
@@ -86,7 +91,8 @@ def gauge(share: float, *, title: str, width: int = 220) -> Markup:
         arc = f'M{x0:.1f},{y0:.1f} A{r:.1f},{r:.1f} 0 0 1 {xs:.1f},{ys:.1f}'
         body.append(f'<path class="gauge-value" d="{arc}" fill="none" stroke="{PALETTE[2]}" '
                     f'stroke-width="18"/>')
-    body.append(_text(cx, cy - 8, f"{share:.2%}", size=22, anchor="middle", weight="bold"))
+    shown = f"{share:.2%}" if applicable else "—"
+    body.append(_text(cx, cy - 8, shown, size=22, anchor="middle", weight="bold"))
     return _svg(int(width), int(cy + 14), title, body, "gauge")
 
 

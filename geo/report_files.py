@@ -2,8 +2,11 @@
 
 Every format carries the numbers of :class:`geo.reports.Report` unchanged:
 counts as integers, shares as fractions (the XLSX shows them with a ``0.0%``
-number format, the value stays the fraction). Only labels change: keys become
-Chinese headers and category/status codes their Chinese names.
+number format, the value stays the fraction); a share of nothing is null in
+JSON and "—" on the page and in the files. Only labels change: keys become
+Chinese headers and category/status codes their Chinese names. Names from the
+ledger (community, grid, station ...) are text cells that no spreadsheet
+program runs as a formula (:mod:`geo.io.cells`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from geo.reports import LABELS, Report, View
+from geo.io.cells import csv_text, xlsx_value
+from geo.reports import LABELS, NOT_APPLICABLE, Report, View
 
 __all__ = ["display_value", "label_value", "report_dict", "write_csv", "write_xlsx"]
 
@@ -44,8 +48,8 @@ def display_value(view: View, column: str, value: Any) -> str:
     >>> display_value(View("x", "x", pd.DataFrame()), "in_use_share", 0.8509)
     '85.09%'
     """
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
+    if _missing(value):
+        return NOT_APPLICABLE
     if column.endswith("_share") or (view.name == "summary" and isinstance(value, float)):
         return f"{float(value):.2%}"
     if column == "radius_m":
@@ -53,6 +57,11 @@ def display_value(view: View, column: str, value: Any) -> str:
     if isinstance(value, str | bool) or not hasattr(value, "__int__"):
         return str(label_value(column, value))
     return f"{int(value):,}"
+
+
+def _missing(value: Any) -> bool:
+    """Tell a cell with no value (None, NaN: a share of nothing) from a real one."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -105,7 +114,9 @@ def write_csv(report: Report, target: Path | io.StringIO | None = None) -> str:
     columns = list(view.frame.columns)
     writer.writerow([LABELS.get(c, c) for c in columns])
     for row in view.frame.itertuples(index=False):
-        writer.writerow([label_value(c, v) for c, v in zip(columns, row, strict=True)])
+        # names (community, grid, station ...) are ledger text: never a formula
+        writer.writerow([NOT_APPLICABLE if _missing(v) else csv_text(label_value(c, v))
+                         for c, v in zip(columns, row, strict=True)])
     text = "\ufeff" + buffer.getvalue()
     if isinstance(target, Path):
         target.write_text(text, encoding="utf-8", newline="")
@@ -137,7 +148,9 @@ def _fill_sheet(sheet: Any, view: View) -> None:
     shares = set(view.share_columns())
     sheet.append([LABELS.get(c, c) for c in columns])
     for row in view.frame.itertuples(index=False):
-        sheet.append([_plain(label_value(c, v)) for c, v in zip(columns, row, strict=True)])
+        # text (names from the ledger) goes into explicit string cells, never formulas
+        sheet.append([xlsx_value(sheet, _plain(label_value(c, v)))
+                      for c, v in zip(columns, row, strict=True)])
     header_fill = PatternFill("solid", fgColor="DCE6EC")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -159,9 +172,9 @@ def _fill_sheet(sheet: Any, view: View) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """Numpy scalars and NaN to what openpyxl stores."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
+    """Turn numpy scalars into what openpyxl stores, and no value into "—" as on the page."""
+    if _missing(value):
+        return NOT_APPLICABLE
     if hasattr(value, "item"):
         return value.item()
     return value

@@ -3,10 +3,12 @@
 Each roll-up is a small pandas function over the store's frames, returning a
 :class:`View`: a titled table whose columns are stable keys (``operating``,
 ``in_use_share`` ...) with Chinese headers in :data:`LABELS`. Shares are
-fractions 0..1 rounded to 4 decimals; every output (JSON, CSV, XLSX, HTML)
-shows the same numbers. :func:`build_report` assembles the views for one
-``by=`` breakdown, optionally restricted to the sources inside one station's
-radius.
+fractions 0..1 rounded to 4 decimals, NaN when there is nothing to share
+(null in JSON, :data:`NOT_APPLICABLE` elsewhere); every output (JSON, CSV,
+XLSX, HTML) shows the same numbers. Which premises an inspection round must
+check is :func:`geo.rounds.due_sources`, shared with campaign progress.
+:func:`build_report` assembles the views for one ``by=`` breakdown,
+optionally restricted to the sources inside one station's radius.
 
 Change over time: the store protocol offers ``history_until`` (the state of
 every feature at an instant), so the monthly ``new`` / ``closed`` /
@@ -27,6 +29,7 @@ from geo.errors import InputError
 from geo.history import end_of_day
 from geo.ledger import CATEGORIES, STATUSES, now_utc
 from geo.priority import flagged_sources, summarize_priority
+from geo.rounds import ROUND_CATEGORIES, due_sources, round_visits
 from geo.store.base import Store
 
 __all__ = [
@@ -43,13 +46,15 @@ __all__ = [
     "monthly_trend",
     "purifier_coverage",
     "round_coverage",
+    "round_progress",
     "station_counts",
     "status_category",
 ]
 
 BREAKDOWNS = ("category", "status", "community", "grid", "station")
 COVERED_CATEGORIES = ("catering", "night_market")
-ROUND_CATEGORIES = ("catering",)
+#: Text of a cell that has no meaning (a share of nothing), in every format.
+NOT_APPLICABLE = "—"
 
 CATEGORY_LABELS = {
     "catering": "餐饮",
@@ -77,8 +82,10 @@ LABELS: dict[str, str] = {
     "community": "社区",
     "grid": "网格",
     "sources": "污染源数",
-    "in_radius": "监测点半径内",
-    "in_radius_share": "半径内占比",
+    "in_radius": "监测点半径内合计",
+    "in_radius_share": "监测点半径内占比",
+    # the area views count every source per category, and these inside some radius
+    **{f"{code}_in_radius": f"{label}（监测点半径内）" for code, label in CATEGORY_LABELS.items()},
     "active": "在营数（不含已关停）",
     "installed": "已安装未使用",
     "in_use": "已安装并使用",
@@ -149,10 +156,10 @@ class Report:
         raise KeyError(name)
 
 
-def _share(part: pd.Series | int, whole: pd.Series | int) -> Any:
-    if isinstance(whole, pd.Series):
-        return (part / whole.where(whole > 0)).fillna(0.0).round(4)
-    return round(part / whole, 4) if whole else 0.0
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    # a share of nothing is not applicable (NaN, shown "—"), not 0%: no night
+    # markets is not the same as night markets without purifiers
+    return (part / whole.where(whole > 0)).round(4)
 
 
 def _counts(frame: pd.DataFrame, index: str, columns: str, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -220,7 +227,11 @@ def station_counts(flagged: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFram
 
 
 def area_counts(flagged: pd.DataFrame, *, key: str) -> pd.DataFrame:
-    """Count sources per community or grid: total, inside some radius, share, per category.
+    """Count sources per community or grid: per category, and inside some station's radius.
+
+    The category columns (``catering`` ...) count every source of the area;
+    ``in_radius`` and the ``<category>_in_radius`` columns only those inside
+    some station's radius, with ``in_radius_share`` of all.
 
     Parameters
     ----------
@@ -228,62 +239,86 @@ def area_counts(flagged: pd.DataFrame, *, key: str) -> pd.DataFrame:
         Sources with the derived ``priority`` column (:func:`geo.priority.flagged_sources`).
     key : {"community", "grid"}
         The area field to group by.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"category": ["bbq", "catering"], "priority": [True, False],
+    ...                       "subdistrict": "街", "community": "东", "grid": "G1"})
+    >>> table = area_counts(frame, key="community")
+    >>> table.loc[0, ["sources", "bbq", "catering", "in_radius", "bbq_in_radius"]].tolist()
+    [2, 1, 1, 1, 1]
     """
     if key not in ("community", "grid"):
         raise InputError(f"area key must be community or grid, got {key!r}")
-    frame = flagged.assign(**{key: flagged[key].fillna("（未登记）")})
     places = ["subdistrict", "community"] if key == "community" else ["grid", "community"]
-    frame = frame.assign(**{p: frame[p].fillna("（未登记）") for p in places})
-    hits = frame[frame["priority"].fillna(False).astype(bool)]
-    total = frame.groupby(places).size().rename("sources")
-    if len(hits):
-        inside = hits.groupby([*places, "category"]).size().unstack("category")
-    else:  # unstacking nothing gives no frame to join
-        inside = pd.DataFrame(index=total.index)
-    table = total.to_frame().join(inside).reindex(columns=["sources", *CATEGORIES])
+    frame = flagged.assign(**{p: flagged[p].fillna("（未登记）") for p in places})
+    inside = frame["priority"].fillna(False).astype(bool)
     cats = list(CATEGORIES)
-    table = table.fillna(0).astype(int).reset_index()
-    table.insert(len(places) + 1, "in_radius", table[cats].sum(axis=1))
-    table.insert(len(places) + 2, "in_radius_share", _share(table["in_radius"], table["sources"]))
+    every = _per_category(frame, places, cats)
+    hits = _per_category(frame[inside], places, cats).reindex(every.index, fill_value=0)
+    table = every.copy()
+    table.insert(0, "sources", every.sum(axis=1))
+    table["in_radius"] = hits.sum(axis=1)
+    table["in_radius_share"] = _share(table["in_radius"], table["sources"])
+    table[[f"{c}_in_radius" for c in cats]] = hits.to_numpy()
+    table = table.reset_index()
     return table.sort_values(places, kind="stable").reset_index(drop=True)
 
 
-def round_coverage(
-    sources: pd.DataFrame,
-    inspections: pd.DataFrame,
-    *,
-    categories: tuple[str, ...] = ROUND_CATEGORIES,
-) -> pd.DataFrame:
-    """Inspection-round coverage per community: checked, not yet checked, violations.
+def _per_category(frame: pd.DataFrame, places: list[str], cats: list[str]) -> pd.DataFrame:
+    """Count sources per place (rows) and category (columns, all of ``cats``)."""
+    if not len(frame):  # grouping nothing gives no columns to reindex
+        index = pd.MultiIndex.from_tuples([], names=places)
+        return pd.DataFrame(0, index=index, columns=cats)
+    counts = frame.groupby([*places, "category"]).size().unstack("category")
+    return counts.reindex(columns=cats).fillna(0).astype(int)
 
-    The premises of a community are its sources of ``categories`` (closed ones
-    too: a round visit records the closure). A premise counts as checked in a
-    round when it has any inspection of that round, and once under
-    ``violations`` when any of them found a violation.
+
+def round_coverage(sources: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
+    """Inspection-round coverage per community: due, checked, not yet checked, violations.
+
+    The premises of a community in a round are those due in it
+    (:func:`geo.rounds.due_sources`: catering premises in operation, and
+    those closed by a visit of that round), the same ones campaign progress
+    counts. A premise counts as checked in a round when it has any inspection
+    of that round, and once under ``violations`` when any of them found a
+    violation. Only rounds with at least one check of a premise are listed.
     """
-    premises = sources[sources["category"].isin(categories)]
-    premises = premises.assign(community=premises["community"].fillna("（未登记）"),
-                               subdistrict=premises["subdistrict"].fillna("（未登记）"))
     places = ["subdistrict", "community"]
-    visits = inspections[inspections["round"].notna()]
-    visits = visits.merge(premises[["id", *places]], left_on="source_id", right_on="id")
-    rounds = sorted({int(r) for r in visits["round"]})
-    size = premises.groupby(places).size().rename("premises")
-    parts = []
-    for round_no in rounds:
-        this = visits[visits["round"].astype(int) == round_no]
-        checked = this.groupby(places)["source_id"].nunique().rename("checked")
-        bad = this[this["result"] == "violation"].groupby(places)["source_id"].nunique()
-        part = pd.concat([size, checked, bad.rename("violations")], axis=1).fillna(0)
-        parts.append(part.astype(int).reset_index().assign(round=round_no))
+    sources = sources.assign(**{p: sources[p].fillna("（未登记）") for p in places})
+    rounds = _rounds_checked(sources, inspections)
     columns = [*places, "round", "premises", "checked", "not_checked", "violations",
                "checked_share"]
-    if not parts:
+    if not rounds:
         return pd.DataFrame(columns=columns)
-    table = pd.concat(parts, ignore_index=True)
+    table = pd.concat([_one_round(sources, inspections, places, r) for r in rounds],
+                      ignore_index=True)
     table["not_checked"] = table["premises"] - table["checked"]
     table["checked_share"] = _share(table["checked"], table["premises"])
     return table.sort_values([*places, "round"], kind="stable")[columns].reset_index(drop=True)
+
+
+def _rounds_checked(sources: pd.DataFrame, inspections: pd.DataFrame) -> list[int]:
+    """Return the rounds with at least one check of a round premise, ascending."""
+    if not len(inspections):
+        return []
+    premises = set(sources.loc[sources["category"].isin(ROUND_CATEGORIES), "id"])
+    visits = inspections[inspections["source_id"].isin(premises)]
+    return sorted({int(r) for r in pd.to_numeric(visits["round"], errors="coerce").dropna()})
+
+
+def _one_round(
+    sources: pd.DataFrame, inspections: pd.DataFrame, places: list[str], round_no: int
+) -> pd.DataFrame:
+    """Count due, checked and violating premises per place in one round."""
+    due = due_sources(sources, inspections, round_no=round_no)
+    this = round_visits(inspections, round_no=round_no)
+    this = this.merge(due[["id", *places]], left_on="source_id", right_on="id")
+    size = due.groupby(places).size().rename("premises")
+    checked = this.groupby(places)["source_id"].nunique().rename("checked")
+    bad = this[this["result"] == "violation"].groupby(places)["source_id"].nunique()
+    part = pd.concat([size, checked, bad.rename("violations")], axis=1).fillna(0)
+    return part.astype(int).reset_index().assign(round=round_no)
 
 
 def _months(last: dt.date, count: int) -> list[dt.date]:
@@ -362,22 +397,61 @@ def monthly_trend(
     return pd.DataFrame(rows)
 
 
+def round_progress(rounds: pd.DataFrame) -> pd.DataFrame:
+    """Sum the rounds view (:func:`round_coverage`) per round and tell which are completed.
+
+    A round is completed when every premise due in it was checked in it;
+    the others are still in progress (or were left unfinished).
+
+    Examples
+    --------
+    >>> rounds = pd.DataFrame({"round": [1, 1, 2], "premises": [2, 1, 3],
+    ...                        "checked": [2, 1, 1]})
+    >>> round_progress(rounds)["completed"].tolist()
+    [True, False]
+    """
+    per = rounds.groupby("round")[["premises", "checked"]].sum().astype(int)
+    per["completed"] = (per["checked"] >= per["premises"]) & (per["premises"] > 0)
+    return per.reset_index()
+
+
+def _in_progress(progress: pd.DataFrame) -> str | None:
+    """Describe unfinished rounds as ``第4轮 1/2026`` (checked/due); None if there are none."""
+    open_ = progress[~progress["completed"]]
+    parts = [f"第{int(r.round)}轮 {int(r.checked)}/{int(r.premises)}" for r in
+             open_.itertuples()]
+    return "；".join(parts) or None
+
+
+def _share_figure(value: Any) -> float | None:
+    # NaN (a share of nothing) becomes None: JSON null, "—" on the page and in files
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def headline(
     sources: pd.DataFrame, flagged: pd.DataFrame, purifier: pd.DataFrame,
     rounds: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Return the figures a report quotes first, as ``figure`` / ``value`` rows."""
+    """Return the figures a report quotes first, as ``figure`` / ``value`` rows.
+
+    "完成检查轮次" counts the rounds in which every premise due was checked
+    (:func:`round_progress`); rounds under way are listed separately with
+    their checked/due counts, so one early check of the next round does not
+    count as a round done.
+    """
     cov = purifier.set_index("category")
     closed = sources[sources["status"] == "closed"]["category"].value_counts()
+    progress = round_progress(rounds)
     figures = [
         ("污染源总数", int(len(sources))),
         ("监测点半径内污染源", int(flagged["priority"].fillna(False).astype(bool).sum())),
         ("在营餐饮单位", int(cov.loc["catering", "active"])),
-        ("餐饮油烟净化装置使用率", float(cov.loc["catering", "in_use_share"])),
+        ("餐饮油烟净化装置使用率", _share_figure(cov.loc["catering", "in_use_share"])),
         ("已取缔露天烧烤", int(closed.get("bbq", 0))),
         ("在营夜市", int(cov.loc["night_market", "active"])),
-        ("夜市油烟净化装置安装率", float(cov.loc["night_market", "fitted_share"])),
-        ("完成检查轮次", int(rounds["round"].nunique()) if len(rounds) else 0),
+        ("夜市油烟净化装置安装率", _share_figure(cov.loc["night_market", "fitted_share"])),
+        ("完成检查轮次", int(progress["completed"].sum())),
+        ("进行中检查轮次（已查/应查）", _in_progress(progress)),
         ("检查发现违规（户次）", int(rounds["violations"].sum()) if len(rounds) else 0),
     ]
     # object dtype keeps counts as int next to shares as float

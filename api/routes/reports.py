@@ -25,6 +25,15 @@ By = Annotated[str, Query(description="Breakdown: " + ", ".join(BREAKDOWNS))]
 Station = Annotated[str | None, Query(
     description="Only the sources inside this station's radius, e.g. M001")]
 Format = Annotated[str | None, Query(description="json (default), html, csv, xlsx")]
+_AREA_NOTE = ("“污染源数”与各类别列为该区域全部污染源（含已关停）；"
+              "底色列为其中位于监测点半径内的污染源。")
+# what each view counts, said under its title where the headers alone are not enough
+_NOTES = {
+    "community": _AREA_NOTE,
+    "grid": _AREA_NOTE,
+    "rounds": "应查数：在营餐饮单位，及在该轮检查中取缔的餐饮单位（与检查轮次进度同一口径）；"
+              "某轮全部应查单位均已检查，方计为完成。",
+}
 
 
 @router.get("/reports/summary", summary="Roll-ups by category, status, community, grid or station")
@@ -84,8 +93,11 @@ def _table(report: Report, view: View) -> dict[str, Any]:
                      "report": _station_report(view, record)})
     numeric = [c not in ("figure", "category", "status", "station", "station_name",
                          "subdistrict", "community", "grid", "month") for c in columns]
-    return {"name": view.name, "title": view.title, "numeric": numeric,
-            "headers": [LABELS.get(c, c) for c in columns], "rows": rows}
+    # the area views hold two sets of category counts: tint the inside-radius set
+    inside = [c.startswith("in_radius") or c.endswith("_in_radius") for c in columns]
+    note = _NOTES.get(view.name)
+    return {"name": view.name, "title": view.title, "numeric": numeric, "inside": inside,
+            "note": note, "headers": [LABELS.get(c, c) for c in columns], "rows": rows}
 
 
 def _station_report(view: View, record: dict[str, Any]) -> str | None:

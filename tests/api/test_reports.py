@@ -20,7 +20,7 @@ from api.app import create_app
 from api.cli import app as cli_app
 from api.settings import Settings
 from geo.ledger import Feature
-from geo.reports import BREAKDOWNS, LABELS
+from geo.reports import BREAKDOWNS, CATEGORY_LABELS, LABELS
 from geo.store import Store
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -174,6 +174,85 @@ def test_html_page_shows_the_json_numbers(client: TestClient, by: str, station: 
         shown = re.findall(r'class="chart gauge".*?font-size="22"[^>]*>([^<]+)</text>', text)
         expected = [cover["catering"]["in_use_share"], cover["night_market"]["fitted_share"]]
         assert [_parse_shown(s) for s in shown] == expected
+
+
+def _ledger_client(store: Store) -> TestClient:
+    return TestClient(create_app(Settings(store=store.url, seed_demo=False), store=store))
+
+
+def _summary_cell(rows: list[list[Any]], figure: str) -> Any:
+    return next(row[1] for row in rows if row[0] == figure)
+
+
+def test_a_share_of_nothing_is_a_dash_in_every_format(store: Store) -> None:
+    """No night markets: their purifier rate is not applicable, not 0.00%."""
+    store.create("sources", Feature(None, {"name": "店", "category": "catering",
+                                           "status": "operating", "fume_purifier": "in_use"},
+                                    shapely.Point(113.6, 34.75)), actor="test")
+    figure = "夜市油烟净化装置安装率"
+    with _ledger_client(store) as test_client:
+        doc = _get(test_client, "category", None, "json").json()
+        views = {v["name"]: v for v in doc["views"]}
+        summary = {r["figure"]: r["value"] for r in views["summary"]["rows"]}
+        assert (summary[figure], summary["餐饮油烟净化装置使用率"]) == (None, 1.0)
+        market = next(r for r in views["purifier"]["rows"] if r["category"] == "night_market")
+        assert (market["fitted_share"], market["in_use_share"]) == (None, None)
+        text = _get(test_client, "category", None, "html").text
+        book = load_workbook(io.BytesIO(_get(test_client, "category", None, "xlsx").content))
+    page = _Tables()
+    page.feed(text)
+    assert _summary_cell(page.tables["summary"], figure) == "—"
+    assert ">0.00%<" not in text
+    gauges = re.findall(r'class="chart gauge".*?font-size="22"[^>]*>([^<]+)</text>', text)
+    assert gauges == ["100.00%", "—"]
+    sheet = [list(r) for r in book[views["summary"]["title"]].iter_rows(values_only=True)]
+    assert _summary_cell(sheet, figure) == "—"
+    purifier = [list(r) for r in book[views["purifier"]["title"]].iter_rows(values_only=True)]
+    assert purifier[2][-2:] == ["—", "—"]  # the night-market row's two shares
+
+
+def test_area_views_tell_totals_from_inside_radius_counts(client: TestClient) -> None:
+    doc = _get(client, "community", None, "json").json()
+    view = doc["views"][1]
+    labels = {c["key"]: c["label"] for c in view["columns"]}
+    assert (labels["catering"], labels["catering_in_radius"]) == ("餐饮", "餐饮（监测点半径内）")
+    assert labels["in_radius"] == "监测点半径内合计"
+    row = next(r for r in view["rows"] if r["community"] == "柿园社区")
+    assert row["sources"] == sum(row[c] for c in CATEGORY_LABELS) == 19
+    page = _Tables()
+    page.feed(_get(client, "community", None, "html").text)
+    assert page.tables["community"][0][: len(labels)] == list(labels.values())
+    rows = list(csv.reader(io.StringIO(_get(client, "community", None, "csv").text[1:])))
+    assert rows[0] == list(labels.values())
+
+
+FORMULAS = {"community": "=2+3", "subdistrict": "-2+3", "grid": "+1+1",
+            "station_name": "@SUM(1,1)"}
+
+
+@pytest.mark.parametrize(("by", "column"), [("community", "community"),
+                                             ("community", "subdistrict"), ("grid", "grid"),
+                                             ("station", "station_name")])
+def test_names_are_never_formulas_in_files(store: Store, by: str, column: str) -> None:
+    store.create("stations", Feature("M1", {"name": FORMULAS["station_name"],
+                                            "radius_m": 3000.0},
+                                     shapely.Point(113.6, 34.75)), actor="test")
+    store.create("sources", Feature(None, {
+        "name": "摊", "category": "catering", "fume_purifier": "in_use",
+        **{k: v for k, v in FORMULAS.items() if k != "station_name"}},
+        shapely.Point(113.601, 34.75)), actor="test")
+    text = FORMULAS[column]
+    with _ledger_client(store) as test_client:
+        doc = _get(test_client, by, None, "json").json()
+        main = doc["views"][1]
+        at = [c["key"] for c in main["columns"]].index(column)
+        assert main["rows"][0][column] == text  # JSON keeps the name as given
+        book = load_workbook(io.BytesIO(_get(test_client, by, None, "xlsx").content))
+        res = _get(test_client, by, None, "csv")
+    cell = book[main["title"]].cell(2, at + 1)
+    assert (cell.data_type, cell.value) == ("s", text)
+    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
+    assert rows[1][at] == "'" + text  # the apostrophe OWASP recommends: shown, never run
 
 
 # -- links between the map and the report -------------------------------------------------

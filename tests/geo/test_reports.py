@@ -13,17 +13,21 @@ import shapely
 from geo._demo_inspections import ROUND_WINDOWS
 from geo.demo import load_demo
 from geo.errors import InputError, NotFoundError
-from geo.ledger import Feature
+from geo.inspections import campaign_progress
+from geo.ledger import CATEGORIES, Feature
 from geo.priority import flagged_sources, summarize_priority
 from geo.reports import (
     BREAKDOWNS,
+    LABELS,
     area_counts,
     build_report,
     category_status,
+    headline,
     monthly_trend,
     purifier_coverage,
     round_coverage,
 )
+from geo.rounds import due_sources
 from geo.store import Store
 from tests.conftest import STORE_KINDS, make_store
 
@@ -61,8 +65,6 @@ def test_category_status_lists_every_category_and_totals() -> None:
         pytest.param([("a", "catering", "closed", "none", "x"),
                       ("b", "catering", "operating", "in_use", "x")],
                      (1, 1, 0, 1.0, 1.0), id="closed-premise-left-out"),
-        pytest.param([("a", "catering", "closed", "none", "x")],
-                     (0, 0, 0, 0.0, 0.0), id="none-open-share-zero"),
         pytest.param([("a", "catering", "rectifying", None, "x")],
                      (1, 0, 0, 0.0, 0.0), id="unrecorded-state"),
     ],
@@ -95,6 +97,64 @@ def test_round_coverage_counts_premises_once_per_round() -> None:
     assert table.loc[("西", 2), cols].tolist() == [1, 0, 1, 0, 0.0]
 
 
+@pytest.mark.parametrize(
+    ("category", "status", "visited_round", "due"),
+    [
+        pytest.param("catering", "operating", None, True, id="operating-premise"),
+        pytest.param("catering", "rectifying", None, True, id="rectifying-premise"),
+        pytest.param("catering", None, None, True, id="status-unrecorded"),
+        pytest.param("catering", "closed", None, False, id="closed-not-visited"),
+        pytest.param("catering", "closed", 2, True, id="closed-by-this-rounds-visit"),
+        pytest.param("catering", "closed", 1, False, id="closed-visited-another-round"),
+        pytest.param("bbq", "operating", 2, False, id="bbq-not-a-round-source"),
+        pytest.param("construction_site", "operating", None, False, id="site"),
+    ],
+)
+def test_due_in_round_two(category, status, visited_round, due) -> None:
+    sources = pd.DataFrame({"id": ["a"], "category": [category], "status": [status]})
+    visits = pd.DataFrame({"source_id": ["a"], "round": [visited_round]})
+    assert due_sources(sources, visits, round_no=2)["id"].tolist() == (["a"] if due else [])
+
+
+def test_round_coverage_counts_only_premises_due() -> None:
+    sources = _sources([("a", "catering", "operating", "in_use", "东"),
+                        ("b", "catering", "closed", None, "东"),
+                        ("c", "catering", "closed", None, "东")])
+    inspections = pd.DataFrame([("a", 1, "compliant"), ("c", 1, "closed_down")],
+                               columns=["source_id", "round", "result"])
+    row = round_coverage(sources, inspections).set_index(["community", "round"]).loc[("东", 1)]
+    # b closed without a round-1 visit: not due; c's closure was round 1's check
+    assert row[["premises", "checked", "not_checked"]].tolist() == [2, 2, 0]
+
+
+def _headline_of(sources: pd.DataFrame, inspections: pd.DataFrame) -> dict[str, object]:
+    flagged = sources.assign(priority=False)
+    frame = headline(sources, flagged, purifier_coverage(sources),
+                     round_coverage(sources, inspections))
+    return dict(frame.values.tolist())
+
+
+@pytest.mark.parametrize(
+    ("visits", "completed", "in_progress"),
+    [
+        pytest.param([("a", 1), ("b", 1)], 1, None, id="one-round-done"),
+        pytest.param([("a", 1), ("b", 1), ("a", 2)], 1, "第2轮 1/2", id="second-under-way"),
+        pytest.param([("a", 1)], 0, "第1轮 1/2", id="first-under-way"),
+        pytest.param([("a", 1), ("a", 2), ("b", 2)], 1, "第1轮 1/2", id="first-missed-one"),
+        pytest.param([], 0, None, id="no-rounds"),
+    ],
+)
+def test_rounds_completed_means_every_due_premise_checked(visits, completed, in_progress):
+    sources = _sources([("a", "catering", "operating", "in_use", "东"),
+                        ("b", "catering", "operating", "in_use", "西"),
+                        ("z", "bbq", "operating", None, "西")])
+    inspections = pd.DataFrame([(s, r, "compliant") for s, r in visits],
+                               columns=["source_id", "round", "result"])
+    figures = _headline_of(sources, inspections)
+    assert figures["完成检查轮次"] == completed
+    assert figures["进行中检查轮次（已查/应查）"] == in_progress
+
+
 def test_round_coverage_without_rounds_is_empty() -> None:
     sources = _sources([("a", "catering", "operating", "in_use", "东")])
     inspections = pd.DataFrame({"source_id": ["a"], "round": [None], "result": ["compliant"]})
@@ -107,9 +167,34 @@ def test_area_counts_names_missing_community() -> None:
     frame["priority"] = [True, False]
     table = area_counts(frame, key="community").set_index("community")
     assert table.loc["（未登记）", ["sources", "in_radius", "bbq"]].tolist() == [1, 1, 1]
+    assert table.loc["（未登记）", "bbq_in_radius"] == 1
     assert table.loc["东", ["sources", "in_radius", "in_radius_share"]].tolist() == [1, 0, 0.0]
     with pytest.raises(InputError, match="community or grid"):
         area_counts(frame, key="street")
+
+
+def test_area_category_columns_count_all_sources_and_label_the_inside_ones() -> None:
+    frame = _sources([("a", "catering", "operating", "in_use", "东"),
+                      ("b", "catering", "operating", "in_use", "东"),
+                      ("c", "bbq", "closed", None, "东")])
+    frame["priority"] = [True, False, False]
+    for key in ("community", "grid"):
+        row = area_counts(frame, key=key).iloc[0]
+        assert row[["sources", "catering", "bbq", "in_radius"]].tolist() == [3, 2, 1, 1]
+        assert row[["catering_in_radius", "bbq_in_radius"]].tolist() == [1, 0]
+    assert LABELS["catering"] == "餐饮"
+    assert LABELS["catering_in_radius"] == "餐饮（监测点半径内）"
+
+
+def test_shares_of_nothing_are_not_applicable() -> None:
+    frame = _sources([("a", "catering", "closed", "none", "x")])
+    table = purifier_coverage(frame).set_index("category")
+    assert table.loc["catering", "active"] == 0
+    assert table.loc[["catering", "night_market"], ["fitted_share", "in_use_share"]].isna().all(
+        axis=None)
+    figures = _headline_of(frame, pd.DataFrame(columns=["source_id", "round", "result"]))
+    assert figures["夜市油烟净化装置安装率"] is None
+    assert figures["餐饮油烟净化装置使用率"] is None
 
 
 # -- the demo ledger -------------------------------------------------------------------
@@ -149,6 +234,17 @@ def test_demo_three_rounds_cover_every_community(demo: Store) -> None:
     assert per_round["premises"].tolist() == [2026] * 3
     assert per_round["checked"].tolist() == [2026] * 3
     assert (rounds["checked_share"] == 1.0).all()
+
+
+@pytest.mark.parametrize("key", ["community", "grid"])
+def test_demo_area_columns_add_up(demo: Store, key: str) -> None:
+    table = build_report(demo, by=key).view(key).frame
+    cats = list(CATEGORIES)
+    assert (table[cats].sum(axis=1) == table["sources"]).all()
+    assert (table[[f"{c}_in_radius" for c in cats]].sum(axis=1) == table["in_radius"]).all()
+    if key == "community":  # the tester's example: 19 sources, none inside any radius
+        row = table.set_index("community").loc["柿园社区"]
+        assert (row["sources"], row["in_radius"], row[cats].sum()) == (19, 0, 19)
 
 
 def test_demo_station_view_agrees_with_priority_summary(demo: Store) -> None:
@@ -252,6 +348,43 @@ def test_a_new_source_counts_as_new_this_month(editable: Store) -> None:
     assert (after["new"] - before["new"], after["closed"] - before["closed"]) == (1, 0)
 
 
+def _inspect(store: Store, fid: str, round_no: int, result: str = "compliant") -> None:
+    store.create("inspections", Feature(None, {
+        "source_id": fid, "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "round": round_no, "result": result, "inspector": "测试"}), actor=ACTOR)
+
+
+def test_one_round_four_check_leaves_three_rounds_completed(editable: Store) -> None:
+    sources = editable.read("sources")
+    _inspect(editable, sources[sources["category"] == "catering"]["id"].iloc[0], 4)
+    _inspect(editable, sources[sources["category"] == "bbq"]["id"].iloc[0], 4)  # not due
+    report = build_report(editable, by="community")
+    summary = dict(report.view("summary").frame.values.tolist())
+    assert summary["完成检查轮次"] == 3
+    assert summary["进行中检查轮次（已查/应查）"] == "第4轮 1/2026"
+    rounds = report.view("rounds").frame
+    assert rounds.loc[rounds["round"] == 4, ["premises", "checked"]].sum().tolist() == [2026, 1]
+
+
+def test_campaign_and_rounds_view_count_the_same_sources(editable: Store) -> None:
+    sources = editable.read("sources")
+    closed = sources[sources["category"] == "catering"]["id"].iloc[:2].tolist()
+    for fid in closed:  # one closed by its round-4 visit, one closed without one
+        editable.update("sources", fid, {"status": "closed"}, expected_version=None,
+                        actor=ACTOR)
+    _inspect(editable, closed[0], 4, "closed_down")
+    _inspect(editable, sources[sources["category"] == "catering"]["id"].iloc[5], 4)
+    _inspect(editable, sources[sources["category"] == "bbq"]["id"].iloc[0], 4)
+    rounds = build_report(editable, by="community").view("rounds").frame
+    rounds = rounds[rounds["round"] == 4].set_index("community")
+    campaign = campaign_progress(editable, round_no=4)
+    assert (campaign["checked"], campaign["unchecked"]) == (2, 2023)
+    for place in campaign["communities"]:
+        row = rounds.loc[place["community"]]
+        assert (len(place["checked"]), len(place["unchecked"])) == (
+            row["checked"], row["not_checked"]), place["community"]
+
+
 @pytest.mark.parametrize("by", BREAKDOWNS)
 def test_every_breakdown_starts_with_the_summary(demo: Store, by: str) -> None:
     report = build_report(demo, by=by)
@@ -263,5 +396,6 @@ def test_empty_ledger_reports_zeros(store: Store, by: str) -> None:
     report = build_report(store, by=by)
     summary = dict(report.view("summary").frame.values.tolist())
     assert summary["污染源总数"] == 0
-    assert summary["餐饮油烟净化装置使用率"] == 0.0
+    assert summary["餐饮油烟净化装置使用率"] is None  # no premises: not applicable, not 0%
+    assert summary["夜市油烟净化装置安装率"] is None
     assert len(report.view(by).frame) == (8 if by == "category" else 4 if by == "status" else 0)
