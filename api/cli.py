@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.settings import Settings
@@ -41,32 +42,63 @@ FormatChoice = Enum("FormatChoice", {f: f for f in EXPORT_FORMATS}, type=str)
 
 
 def _domain_errors(func: F) -> F:
-    """Turn Zonewatch errors into a message on stderr and exit code 1."""
+    """Turn Zonewatch errors and file-system errors into one line on stderr, exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ImportRejectedError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            _error(str(exc))
             for row in exc.rows:
                 err.print(f"  row {row.row}: {row.reason}", highlight=False, markup=False)
             raise typer.Exit(1) from None
         except ZonewatchError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            _error(str(exc))
+            raise typer.Exit(1) from None
+        except OSError as exc:  # a missing folder, no permission, a full disk
+            _error(_os_message(exc))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def _error(message: str) -> None:
+    # One unwrapped line, and the message's own brackets are text, not Rich markup.
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _say(message: str) -> None:
+    # File names stay whole (no wrapping) and their brackets are text, not Rich markup.
+    out.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
 @contextmanager
-def _opened(store_url: str | None) -> Iterator[Store]:
+def _opened(store_url: str | None, *, create: bool = False) -> Iterator[Store]:
+    """Open the store; only commands that fill a store (demo, import, serve) may create one."""
     settings = Settings() if store_url is None else Settings(store=store_url)
-    store = open_store(settings.store, pg_schema=settings.pg_schema)
+    store = open_store(settings.store, create=create, pg_schema=settings.pg_schema)
     try:
         yield store
     finally:
         store.close()
+
+
+def _check_output(path: Path) -> None:
+    """Refuse an output path whose folder is missing: never create folders unasked."""
+    from geo.errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; name the file to write")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: folder {folder} does not exist (create it first)")
 
 
 @contextmanager
@@ -92,7 +124,7 @@ def demo(store: StoreOpt = None) -> None:
     """(Re)create the Zhongyuan District demonstration ledger in the store."""
     from geo.demo import load_demo
 
-    with _opened(store) as opened:
+    with _opened(store, create=True) as opened:
         counts = load_demo(opened)
     summary = ", ".join(f"{layer} {n}" for layer, n in counts.items())
     out.print(f"demo ledger written to {opened.url}: {summary}", highlight=False)
@@ -117,6 +149,8 @@ def flag(
 
     if radius_m is not None and not radius_m > 0:
         raise InputError(f"--radius-m must be a positive number of metres, got {radius_m}")
+    if output is not None:
+        _check_output(output)
     with _opened(store) as opened:
         if opened.is_empty():
             raise InputError(f"{opened.url} holds no sources or stations; run `zonewatch demo`")
@@ -125,7 +159,7 @@ def flag(
     if output is not None:
         hits = flagged[flagged["priority"].astype(bool)].sort_values(["distance_m", "id"])
         count = export_frame(hits, output, fmt="geojson", layer_name="priority")
-        out.print(f"wrote {count} priority sources to {output}", highlight=False)
+        _say(f"wrote {count} priority sources to {output}")
 
 
 def _print_priority_table(table: Any, *, total: int) -> None:
@@ -143,7 +177,8 @@ def _print_priority_table(table: Any, *, total: int) -> None:
 @app.command(name="import")
 @_domain_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or GeoPackage file.")],
+    file: Annotated[Path, typer.Argument(
+        help="CSV, XLSX, GeoJSON, GeoPackage, KML or zipped Shapefile (.zip).")],
     layer: Annotated[str, typer.Option("--layer", help="Target layer, e.g. sources.")],
     crs: Annotated[
         str | None,
@@ -160,8 +195,10 @@ def import_(
 ) -> None:
     """Import a file into a layer: every row or none."""
     from geo.io.importer import import_file
+    from geo.io.readers import check_input_path
 
-    with _opened(store) as opened, _progress(f"checking {file.name}") as progress:
+    check_input_path(file)  # before the store is opened, which may create it
+    with _opened(store, create=True) as opened, _progress(f"checking {file.name}") as progress:
         report = import_file(
             opened,
             file,
@@ -207,7 +244,9 @@ def export(
     fmt: Annotated[
         FormatChoice, typer.Option("--format", help="File format.")
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output",
+        help="Output file; for shp, x.zip (the set zipped) or x.shp (the set beside it).")],
     priority: Annotated[
         bool, typer.Option("--priority", help="Only priority sources, with derived fields.")
     ] = False,
@@ -218,6 +257,7 @@ def export(
 ) -> None:
     """Export a layer (or the priority targets) for GIS tools and planners."""
     from geo.errors import InputError
+    from geo.io.shapefiles import check_shapefile_target
     from geo.io.writers import export_frame
     from geo.ledger import get_layer
     from geo.priority import flagged_sources
@@ -225,6 +265,9 @@ def export(
     get_layer(layer)
     if priority and layer != "sources":
         raise InputError("--priority applies to the sources layer only")
+    _check_output(output)
+    if fmt is FormatChoice.shp:
+        check_shapefile_target(output)
     with _opened(store) as opened:
         if priority:
             frame = flagged_sources(opened, radius_m=radius_m, only_priority=True)
@@ -232,7 +275,23 @@ def export(
             frame = opened.read(layer)
     with _progress(f"writing {output.name}") as progress:
         count = export_frame(frame, output, fmt=fmt.value, layer_name=layer, progress=progress)
-    out.print(f"wrote {count} feature(s) of {layer} to {output}", highlight=False)
+    _say(f"wrote {count} feature(s) of {layer} to {_written(frame, output, fmt.value)}")
+
+
+def _written(frame: Any, output: Path, fmt: str) -> str:
+    """Name what an export wrote: the file, or for a Shapefile the set of files."""
+    from geo.io.shapefiles import shapefile_paths
+
+    if fmt != "shp":
+        return str(output)
+    if output.suffix.lower() == ".zip":
+        return f"{output} (a zipped Shapefile set: .shp .shx .dbf .prj .cpg)"
+    shps = shapefile_paths(frame, output) if "geometry" in frame else [output]
+    if len(shps) == 1:
+        return f"{output} (a Shapefile set: {output.stem}.shp .shx .dbf .prj .cpg)"
+    names = ", ".join(str(p) for p in shps)
+    return (f"{len(shps)} Shapefile sets, one per geometry type: {names} "
+            f"(each .shp .shx .dbf .prj .cpg)")
 
 
 @app.command()
@@ -249,6 +308,8 @@ def serve(
 
     overrides: dict[str, Any] = {"store": store, "host": host, "port": port}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    with _opened(settings.store, create=True):
+        pass  # a bad store is one line and exit 1 here, not a traceback from the server
     out.print(
         f"Zonewatch serving {settings.store} on http://{settings.host}:{settings.port}/ "
         f"(API docs: /docs)",
@@ -346,6 +407,8 @@ def report(
 
     if fmt is ReportFormat.xlsx and output is None:
         raise InputError("--format xlsx needs -o/--output FILE.xlsx")
+    if output is not None:
+        _check_output(output)
     with _opened(store) as opened:
         built = build_report(opened, by=by.value, station=station)
     if fmt is ReportFormat.table:
@@ -358,7 +421,7 @@ def report(
         write_csv(built, output)
     else:
         write_xlsx(built, output)
-    out.print(f"wrote the {by.value} report ({fmt.value}) to {output}", highlight=False)
+    _say(f"wrote the {by.value} report ({fmt.value}) to {output}")
 
 
 def _print_report(built: Any) -> None:
@@ -391,10 +454,11 @@ def map_(
     from maps.data import MapFilter
     from maps.files import write_map_file
 
+    _check_output(output)
     flt = MapFilter(station=station, category=category, priority=priority, community=community)
     with _opened(store) as opened:
         count = write_map_file(opened, output, flt=flt, lang=lang, link_base=base_url)
-    out.print(f"wrote a map of {count} sources to {output}", highlight=False)
+    _say(f"wrote a map of {count} sources to {output}")
 
 
 def main() -> None:

@@ -92,8 +92,18 @@ _ALIASES = {
     "bd09": "bd09",
     "bd09ll": "bd09",
     "baidu": "bd09",
+    # The names bureau sheets use for the same systems.
+    "百度": "bd09",
+    "百度坐标": "bd09",
+    "高德": "gcj02",
+    "高德坐标": "gcj02",
+    "腾讯": "gcj02",
+    "腾讯坐标": "gcj02",
+    "火星坐标": "gcj02",
+    "国家2000": "cgcs2000",
 }
-_EPSG_RE = re.compile(r"epsg:?(\d{1,6})")
+# A bare code ("4547") is an EPSG code too.
+_EPSG_RE = re.compile(r"(?:epsg:?)?(\d{1,6})")
 
 
 # -- labels -------------------------------------------------------------------
@@ -103,8 +113,9 @@ def normalize_label(label: str) -> str:
     """Return the canonical spelling of a coordinate label.
 
     Case, spaces, hyphens and underscores are ignored. ``amap``/``gaode``/
-    ``tencent`` mean ``gcj02``, ``baidu``/``bd09ll`` mean ``bd09``, ``gps``
-    means ``wgs84``. EPSG codes come back as ``"EPSG:n"``, except
+    ``tencent`` (高德, 腾讯) mean ``gcj02``, ``baidu``/``bd09ll`` (百度) mean
+    ``bd09``, ``gps`` means ``wgs84``. EPSG codes, with or without the
+    ``EPSG:`` prefix, come back as ``"EPSG:n"``, except
     ``EPSG:4326`` -> ``"wgs84"`` and ``EPSG:4490`` -> ``"cgcs2000"``.
 
     Parameters

@@ -80,7 +80,7 @@ def test_import_rejects_with_rows_and_exit_1(tmp_path):
     bad.write_text(HEADER + "A,ok,bbq,113.6,34.7\nB,bad,spaceship,113.6,34.7\n", encoding="utf-8")
     result = run("import", str(bad), "--layer", "sources", store=store)
     assert result.exit_code == 1
-    assert "row 2" in result.output and "spaceship" in result.output
+    assert "row 3" in result.output and "spaceship" in result.output  # file line 3
     good = tmp_path / "good.csv"
     good.write_text(HEADER + "A,ok,bbq,113.6,34.7\n", encoding="utf-8")
     dry = run("import", str(good), "--layer", "sources", "--dry-run", store=store)
@@ -116,3 +116,173 @@ def test_console_script_runs_as_a_process(tmp_path):
     assert proc.returncode == 1
     assert "not valid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- export -> import round trip (KML ids) --------------------------------------------------
+
+
+def _copy_store(demo_store: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "copy.gpkg"
+    shutil.copy(demo_store, copy)
+    return copy
+
+
+def test_kml_export_then_upsert_updates_and_inserts_nothing(demo_store, tmp_path):
+    store = _copy_store(demo_store, tmp_path)
+    kml = tmp_path / "rt.kml"
+    assert run("export", "--layer", "sources", "--format", "kml", "-o", str(kml),
+               store=store).exit_code == 0
+    wrote = run("export", "--layer", "sources", "--format", "csv", "-o",
+                str(tmp_path / "before.csv"), store=store)
+    n = int(wrote.output.split()[1])
+    result = run("import", str(kml), "--layer", "sources", "--mode", "upsert", store=store)
+    assert result.exit_code == 0, result.output
+    assert f"{n} row(s): 0 inserted, {n} updated" in result.output
+    again = run("export", "--layer", "sources", "--format", "csv", "-o",
+                str(tmp_path / "after.csv"), store=store)
+    assert again.output.split()[1] == str(n)
+
+
+# -- Shapefile outputs ----------------------------------------------------------------------
+
+
+def test_export_shp_to_a_shp_path_writes_the_set_beside_it(demo_store, tmp_path):
+    out = tmp_path / "stations.shp"
+    result = run("export", "--layer", "stations", "--format", "shp", "-o", str(out),
+                 store=demo_store)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "stations.cpg", "stations.dbf", "stations.prj", "stations.shp", "stations.shx"]
+    assert "Shapefile set" in result.output
+    assert pyogrio.read_info(out)["geometry_type"] == "Point"
+    assert len(pyogrio.read_dataframe(out)) > 0
+
+
+def test_export_mixed_sources_to_shp_names_every_set(demo_store, tmp_path):
+    result = run("export", "--layer", "sources", "--format", "shp", "-o",
+                 str(tmp_path / "src.shp"), store=demo_store)
+    assert result.exit_code == 0, result.output
+    shps = sorted(p.name for p in tmp_path.glob("*.shp"))
+    assert shps == ["src_linestring.shp", "src_point.shp", "src_polygon.shp"]
+    flat = " ".join(result.output.split())
+    assert all(name in flat for name in shps)
+
+
+def test_export_shp_to_another_suffix_is_refused(demo_store, tmp_path):
+    result = run("export", "--layer", "stations", "--format", "shp", "-o",
+                 str(tmp_path / "out.dat"), store=demo_store)
+    assert result.exit_code == 1 and ".zip" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_xlsx_keeps_formula_like_names_as_text(tmp_path):
+    import openpyxl
+
+    store = tmp_path / "s.gpkg"
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text(HEADER + '''H1,"=HYPERLINK(""http://evil.example/"",""点我"")",bbq,'''
+                      "113.6,34.7\n", encoding="utf-8")
+    assert run("import", str(csv_in), "--layer", "sources", store=store).exit_code == 0
+    out = tmp_path / "out.xlsx"
+    assert run("export", "--layer", "sources", "--format", "xlsx", "-o", str(out),
+               store=store).exit_code == 0
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    name = sheet[2][header.index("name")]
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://evil.example/","点我")', "s")
+
+
+# -- outputs and stores that are not there ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export", "--layer", "sources", "--format", "csv"], ["flag"], ["map"],
+     ["report", "--format", "csv"]],
+    ids=["export", "flag", "map", "report"],
+)
+def test_output_into_a_missing_folder_is_one_line_and_creates_nothing(demo_store, tmp_path,
+                                                                      args):
+    missing = tmp_path / "missing" / "dir"
+    result = run(*args, "-o", str(missing / "x.out"), store=demo_store)
+    assert result.exit_code == 1
+    assert "does not exist" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_file_system_errors_are_one_line(demo_store, tmp_path):
+    out = tmp_path / ("x" * 300 + ".csv")  # longer than any file system allows
+    result = run("export", "--layer", "stations", "--format", "csv", "-o", str(out),
+                 store=demo_store)
+    assert result.exit_code == 1
+    assert "File name too long" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args", [["flag"], ["report"], ["token", "list"], ["export", "--layer", "sources",
+                                                       "--format", "csv", "-o", "x.csv"]],
+    ids=["flag", "report", "token-list", "export"],
+)
+def test_a_missing_store_is_not_created(tmp_path, args):
+    typo = tmp_path / "typo.gpkg"
+    result = run(*args, store=typo)
+    assert result.exit_code == 1
+    assert "no store at" in result.output
+    assert not typo.exists()
+
+
+def _their_geopackage(tmp_path: Path) -> Path:
+    import geopandas as gpd
+    from shapely import Point
+
+    theirs = tmp_path / "theirs.gpkg"
+    frame = gpd.GeoDataFrame({"name": ["店"], "category": ["bbq"]},
+                             geometry=[Point(113.6, 34.7)], crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, theirs, layer="sources", driver="GPKG")
+    return theirs
+
+
+@pytest.mark.parametrize(
+    "args", [["flag"], ["demo"], ["token", "list"], ["import", "IN", "--layer", "sources"]],
+    ids=["flag", "demo", "token-list", "import"],
+)
+def test_someone_elses_geopackage_is_never_written(tmp_path, args):
+    import hashlib
+
+    theirs = _their_geopackage(tmp_path)
+    before = hashlib.sha256(theirs.read_bytes()).hexdigest()
+    good = tmp_path / "in.csv"
+    good.write_text(HEADER + "A,ok,bbq,113.6,34.7\n", encoding="utf-8")
+    result = run(*[str(good) if a == "IN" else a for a in args], store=theirs)
+    assert result.exit_code == 1
+    assert "not a Zonewatch store" in result.output and "theirs.gpkg" in result.output
+    assert hashlib.sha256(theirs.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "theirs.gpkg"]
+
+
+def test_their_geopackage_imports_into_a_new_store(tmp_path):
+    theirs = _their_geopackage(tmp_path)
+    result = run("import", str(theirs), "--layer", "sources", store=tmp_path / "new.gpkg")
+    assert result.exit_code == 0, result.output
+    assert "1 inserted" in result.output
+
+
+def test_a_failed_import_creates_no_store(tmp_path):
+    store = tmp_path / "new.gpkg"
+    result = run("import", str(tmp_path / "nope.csv"), "--layer", "sources", store=store)
+    assert result.exit_code == 1 and "no such file" in result.output
+    folder = run("import", str(tmp_path), "--layer", "sources", store=store)
+    assert folder.exit_code == 1 and "is a folder" in folder.output
+    assert not store.exists()
+
+
+def test_import_names_a_bad_coordinate_row_once(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "A,ok,bbq,113.6,34.7\nB,bad,bbq,113.6,95\n", encoding="utf-8")
+    result = run("import", str(bad), "--layer", "sources", store=tmp_path / "s.gpkg")
+    assert result.exit_code == 1
+    assert "row 3: row 3" not in result.output
+    assert "row 3: latitude" in result.output

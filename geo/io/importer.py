@@ -1,13 +1,20 @@
 """Import files into a layer: all rows or none, every rejection explained.
 
-Rows are numbered from 1 in file order (the first data row of a CSV, the
-first feature of a GeoJSON), so a message such as ``row 7: field
-'category': 'cafe' is not one of ...`` points at the record to fix.
+Rows are numbered as the file numbers them (the line of a CSV, the row of
+a spreadsheet, else the feature from 1 in file order; see
+:meth:`geo.io.readers.RawTable.row_number`), so a message such as ``row 7:
+field 'category': 'cafe' is not one of ...`` points at the record to fix.
+A :class:`~geo.errors.RowError` carries the number; its reason does not
+repeat it (callers print ``row 7: <reason>``).
+
+Appending a row under the id of a deleted feature (whose history is kept) is
+refused (:class:`~geo.errors.DeletedIdError`); ``upsert`` and ``replace``
+bring such a feature back. Importing inspections recomputes the sources they
+touch (:func:`geo.inspections.refresh_sources`).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +27,14 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import crs as crs_mod
 from geo.errors import ImportRejectedError, InputError, RowError
+from geo.history import refuse_deleted_ids
+from geo.inspections import refresh_sources
 from geo.io.columns import CRS_COLUMNS, canonical_value
 from geo.io.readers import RawTable, read_raw
 from geo.io.safety import MAX_UNZIPPED_BYTES
-from geo.ledger import SYSTEM_FIELDS, Layer, get_layer, validate_record
-from geo.store.base import Store, WriteMode, WriteSummary
+from geo.ledger import SYSTEM_FIELDS, Layer, get_layer, validate_id, validate_record
+from geo.store import new_id
+from geo.store.base import Query, Store, WriteMode, WriteSummary
 
 __all__ = ["ImportReport", "import_file", "prepare_frame"]
 
@@ -88,6 +98,9 @@ def import_file(
     ------
     ImportRejectedError
         When any row is bad (unless ``dry_run``); nothing is written.
+    DeletedIdError
+        When ``mode`` is ``append`` and a row takes the id of a deleted
+        feature; nothing is written.
     """
     target = get_layer(layer)
     raw = read_raw(path, layer=layer, max_unzipped_bytes=max_unzipped_bytes)
@@ -97,8 +110,37 @@ def import_file(
     if report.rejected and not dry_run:
         raise ImportRejectedError(report.rejected, accepted=report.accepted)
     if not dry_run:
-        report.written = store.write_frame(layer, frame, mode=mode, actor=actor)
+        report.written = _write(store, target, frame, mode=mode, actor=actor)
     return report
+
+
+def _write(
+    store: Store, layer: Layer, frame: pd.DataFrame, *, mode: WriteMode, actor: str
+) -> WriteSummary:
+    """Write the checked frame; keep ids of deleted features and sources' inspections right."""
+    if mode == "append":
+        refuse_deleted_ids(store, layer.name, frame["id"].astype(str))
+    touched = _touched_sources(store, layer, frame, mode)
+    written = store.write_frame(layer.name, frame, mode=mode, actor=actor)
+    if touched:
+        refresh_sources(store, touched, actor=actor)
+    return written
+
+
+def _touched_sources(
+    store: Store, layer: Layer, frame: pd.DataFrame, mode: WriteMode
+) -> set[str]:
+    """Return the sources whose inspections the write changes (the rows' and the replaced)."""
+    if layer.name != "inspections" or not len(frame):
+        return set()
+    touched = set(frame["source_id"].astype(str))
+    if mode == "replace":
+        before = store.read("inspections")
+    elif mode == "upsert":
+        before = store.read("inspections", query=Query(ids=tuple(frame["id"].astype(str))))
+    else:
+        return touched
+    return touched | set(before["source_id"].astype(str))
 
 
 def prepare_frame(
@@ -124,10 +166,10 @@ def prepare_frame(
     for pos, attrs in enumerate(records):
         try:
             row = _prepare_row(layer, attrs, raw, pos, default_label, repair, report)
-            _check_unique_id(row, pos, seen_ids)
+            _check_unique_id(row, raw.row_number(pos), seen_ids)
             rows.append(row)
         except InputError as exc:
-            report.rejected.append(RowError(pos + 1, str(exc)))
+            report.rejected.append(raw.row_error(pos, str(exc)))
         if progress is not None and (pos % 500 == 0 or pos + 1 == total):
             progress(pos + 1, total)
     report.accepted = len(rows)
@@ -145,14 +187,22 @@ def _prepare_row(
 ) -> dict[str, Any]:
     label = _row_label(attrs, default_label)
     props = {k: canonical_value(k, v) for k, v in attrs.items() if k not in SYSTEM_FIELDS}
-    fid = props.pop("id", None)
+    fid = _row_id(props.pop("id", None))
     geometry = None
     if layer.has_geometry:
         geometry = _row_geometry(raw, pos, label, props, layer)
     clean, geometry, notes = validate_record(layer, props, geometry, repair=repair)
-    report.notes.extend(f"row {pos + 1}: {note}" for note in notes)
-    fid_text = None if fid is None or str(fid).strip() in ("", "nan") else str(fid).strip()
-    return {"id": fid_text or _new_id(layer), **clean, "geometry": geometry}
+    report.notes.extend(f"row {raw.row_number(pos)}: {note}" for note in notes)
+    return {"id": fid or new_id(layer), **clean, "geometry": geometry}
+
+
+def _row_id(value: Any) -> str | None:
+    """Return the row's id, checked (None: blank, make one); integer id columns are fine."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, str) and value.strip() in ("", "nan"):
+        return None
+    return validate_id(value, numbers=True)
 
 
 def _row_label(attrs: dict[str, Any], default_label: str) -> str:
@@ -171,24 +221,21 @@ def _row_geometry(
     original = raw.geometries[pos] if pos < len(raw.geometries) else None
     if original is None or original.is_empty:
         raise InputError("geometry is missing")
-    geometry = crs_mod.geometry_to_lonlat(original, crs=label, record=f"row {pos + 1}")
+    # No ``record=``: the RowError carries the row number; its reason must not repeat it.
+    geometry = crs_mod.geometry_to_lonlat(original, crs=label)
     if geometry.geom_type == "Point":
-        crs_mod.check_lonlat(geometry.x, geometry.y, record=f"row {pos + 1}")
+        crs_mod.check_lonlat(geometry.x, geometry.y)
     if "orig_crs" in layer.field_names:
         props["orig_crs"] = label
         props["orig_wkt"] = shapely.to_wkt(original, rounding_precision=-1)
     return geometry
 
 
-def _check_unique_id(row: dict[str, Any], pos: int, seen: dict[str, int]) -> None:
+def _check_unique_id(row: dict[str, Any], number: int, seen: dict[str, int]) -> None:
     fid = row["id"]
     if fid in seen:
         raise InputError(f"id {fid!r} already used in row {seen[fid]}")
-    seen[fid] = pos + 1
-
-
-def _new_id(layer: Layer) -> str:
-    return f"{layer.id_prefix}-{uuid.uuid4().hex[:12]}"
+    seen[fid] = number
 
 
 def _to_frame(layer: Layer, rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Readers for zipped Shapefiles, KML and XLSX, and the GeoPackage view guard.
+"""Readers for KML and XLSX, GDAL frames, and the GeoPackage view guard.
 
 Each is called by :func:`geo.io.readers.read_raw` only after the file's
 first bytes were checked against its format (:mod:`geo.io.safety`). GDAL
@@ -8,8 +8,10 @@ or the path the caller gave, never a URL or connection string.
 
 from __future__ import annotations
 
+import itertools
+import re
 import sqlite3
-import tempfile
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,21 +19,20 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geo.errors import InputError
-from geo.io.columns import canonical_frame
-from geo.io.safety import extract_zip
+from geo.io.columns import canonical_frame, count_known, crs_labels_as_text
+from geo.io.sheets import HEADER_SCAN_ROWS, NumberedRow, find_header, frame_from_rows
 
 if TYPE_CHECKING:
     from geo.io.readers import RawTable
 
 __all__ = [
     "read_kml",
+    "read_with_gdal",
     "read_xlsx",
-    "read_zipped_shapefile",
     "refuse_gpkg_view",
     "table_from_frame",
 ]
 
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _MAX_XLSX_ROWS = 1_000_000
 
 
@@ -52,11 +53,12 @@ def table_from_frame(frame: Any, crs_hint: str | None = None) -> RawTable:
         crs_hint = f"EPSG:{frame.crs.to_epsg()}"
     geometries = list(frame.geometry)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
-    attributes = canonical_frame(attributes)
+    attributes = crs_labels_as_text(canonical_frame(attributes))
     return RawTable(attributes.reset_index(drop=True), geometries, {}, crs_hint=crs_hint)
 
 
-def _read_with_gdal(path: Path, what: str, layer: str | None = None) -> Any:
+def read_with_gdal(path: Path, what: str, layer: str | None = None) -> Any:
+    """Read one layer of ``path`` with GDAL; InputError naming ``what`` if it cannot."""
     import pyogrio
 
     try:
@@ -65,29 +67,20 @@ def _read_with_gdal(path: Path, what: str, layer: str | None = None) -> Any:
         raise InputError(f"{path.name}: not a readable {what} ({exc})") from None
 
 
-def read_zipped_shapefile(path: Path, *, max_unzipped_bytes: int) -> RawTable:
-    """Read the one Shapefile inside a zip (checked, then extracted to a private folder)."""
-    with tempfile.TemporaryDirectory(prefix="zonewatch-shp-") as folder:
-        parts = extract_zip(path, Path(folder), suffixes=_SHAPEFILE_PARTS,
-                            max_unzipped_bytes=max_unzipped_bytes)
-        shps = [p for p in parts if p.suffix.lower() == ".shp"]
-        if len(shps) != 1:
-            raise InputError(f"{path.name}: expected one .shp in the zip, found {len(shps)}")
-        with shps[0].open("rb") as handle:
-            if handle.read(4) != b"\x00\x00\x27\x0a":  # Shapefile file code 9994
-                raise InputError(f"{path.name}: {shps[0].name} is not a Shapefile")
-        return table_from_frame(_read_with_gdal(shps[0], "Shapefile"))
-
-
 def read_kml(path: Path, layer: str | None = None) -> RawTable:
-    """Read every placemark of a KML file (all folders); KML is lon/lat WGS84."""
+    """Read every placemark of a KML file (all folders); KML is lon/lat WGS84.
+
+    The record id is the placemark's ExtendedData ``id`` (where Zonewatch's
+    export puts the ledger id, and which GDAL renames ``id2``), else the
+    Placemark's own ``id`` attribute unless GDAL made it up (``layer.N``).
+    """
     import pyogrio
 
     try:
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # GDAL raises several error types for a broken file
         raise InputError(f"{path.name}: not a readable KML file ({exc})") from None
-    frames = [_read_with_gdal(path, "KML file", name) for name in names]
+    frames = [_kml_frame(read_with_gdal(path, "KML file", name), name) for name in names]
     frames = [f for f in frames if len(f)]
     if not frames:
         raise InputError(f"{path.name}: no placemarks")
@@ -97,8 +90,41 @@ def read_kml(path: Path, layer: str | None = None) -> RawTable:
     return table_from_frame(merged, crs_hint="wgs84")
 
 
+# Columns GDAL's KML reader adds for KML's own elements; dropped when they say nothing.
+_KML_DEFAULTS = {"description": (), "timestamp": (), "begin": (), "end": (),
+                 "altitudeMode": (), "tessellate": (-1,), "extrude": (0,),
+                 "visibility": (-1,), "drawOrder": (), "icon": ()}
+
+
+def _kml_frame(frame: Any, layer: str) -> Any:
+    generated = re.compile(rf"{re.escape(layer)}\.\d+")
+    placemark = frame["id"] if "id" in frame else pd.Series(None, index=frame.index)
+    placemark = placemark.map(lambda v: None if _blank(v) or generated.fullmatch(str(v)) else v)
+    extended = frame["id2"] if "id2" in frame else pd.Series(None, index=frame.index)
+    frame = frame.drop(columns=[c for c in ("id2",) if c in frame])
+    frame["id"] = [p if _blank(e) else e for e, p in zip(extended, placemark, strict=True)]
+    empty = [c for c, defaults in _KML_DEFAULTS.items()
+             if c in frame and frame[c].map(lambda v, d=defaults: _blank(v) or v in d).all()]
+    return frame.drop(columns=empty)
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array is a value
+        return False
+
+
 def read_xlsx(path: Path, layer: str | None = None) -> RawTable:
-    """Read the first sheet of a workbook: a header row, then lon/lat or WKT rows."""
+    """Read the sheet holding the table: a header row, then lon/lat or WKT rows.
+
+    Title rows above the header are skipped and rows keep the sheet's own
+    numbers (:mod:`geo.io.sheets`). In a workbook of several sheets, the one
+    named ``layer`` wins, else the only sheet whose header names known
+    fields; with several such sheets the import is refused, naming them.
+    """
     from openpyxl import load_workbook
 
     from geo.io.readers import table_from_text_frame
@@ -108,23 +134,46 @@ def read_xlsx(path: Path, layer: str | None = None) -> RawTable:
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise InputError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
     try:
-        rows = list(_sheet_rows(book.worksheets[0], path))
+        sheet = _table_sheet(book, path, layer)
+        what = f"sheet {sheet.title!r}"
+        frame, numbers, _ = frame_from_rows(_sheet_rows(sheet, path), path=path, what=what)
     finally:
         book.close()
-    if not rows:
-        raise InputError(f"{path.name}: the first sheet is empty")
-    header = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(rows[0])]
-    body = [[_cell_text(v) for v in row] + [""] * (len(header) - len(row)) for row in rows[1:]]
-    frame = pd.DataFrame([r[: len(header)] for r in body], columns=header, dtype=str)
-    return table_from_text_frame(frame, path)
+    return table_from_text_frame(frame, path, what=what, row_numbers=numbers)
 
 
-def _sheet_rows(sheet: Any, path: Path) -> Any:
-    for count, row in enumerate(sheet.iter_rows(values_only=True)):
-        if count > _MAX_XLSX_ROWS:
+def _table_sheet(book: Any, path: Path, layer: str | None) -> Any:
+    sheets = book.worksheets
+    if len(sheets) == 1:
+        return sheets[0]
+    named = [s for s in sheets if layer is not None and s.title.strip().lower() == layer]
+    if named:
+        return named[0]
+    tables = [s for s in sheets if _has_header(s, path)]
+    if len(tables) == 1:
+        return tables[0]
+    if not tables:
+        names = ", ".join(repr(s.title) for s in sheets)
+        raise InputError(f"{path.name}: no sheet has a header row naming known fields "
+                         f"(名称, 经度, 纬度 or name, lon, lat ...); sheets: {names}")
+    names = ", ".join(repr(s.title) for s in tables)
+    raise InputError(f"{path.name}: several sheets hold a table ({names}); keep one, "
+                     f"or name the one to import {layer!r}")
+
+
+def _has_header(sheet: Any, path: Path) -> bool:
+    rows = list(itertools.islice(_sheet_rows(sheet, path), HEADER_SCAN_ROWS))
+    return bool(rows) and count_known(rows[find_header(rows)][1]) >= 2
+
+
+def _sheet_rows(sheet: Any, path: Path) -> Iterator[NumberedRow]:
+    """Yield each non-empty row as text cells, with its row number in the sheet."""
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > _MAX_XLSX_ROWS:
             raise InputError(f"{path.name}: more than {_MAX_XLSX_ROWS} rows")
-        if any(v is not None and str(v).strip() for v in row):
-            yield row
+        cells = [_cell_text(v) for v in row]
+        if any(c.strip() for c in cells):
+            yield number, cells
 
 
 def _cell_text(value: Any) -> str:

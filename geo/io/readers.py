@@ -17,18 +17,20 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import InputError
-from geo.io.columns import LAT_COLUMNS, LON_COLUMNS, WKT_COLUMNS, canonical_columns
-from geo.io.more_readers import (
-    read_kml,
-    read_xlsx,
-    read_zipped_shapefile,
-    refuse_gpkg_view,
-    table_from_frame,
+from geo.errors import InputError, RowError
+from geo.io.columns import (
+    LAT_COLUMNS,
+    LON_COLUMNS,
+    WKT_COLUMNS,
+    canonical_columns,
+    crs_labels_as_text,
 )
+from geo.io.more_readers import read_kml, read_xlsx, refuse_gpkg_view, table_from_frame
 from geo.io.safety import MAX_UNZIPPED_BYTES, check_content, check_zip
+from geo.io.shapefiles import read_zipped_shapefiles
+from geo.io.sheets import csv_rows, frame_from_rows
 
-__all__ = ["RawTable", "detect_format", "read_raw"]
+__all__ = ["RawTable", "check_input_path", "detect_format", "read_raw"]
 
 _SUFFIXES = {
     ".csv": "csv",
@@ -51,12 +53,27 @@ class RawTable:
     geometry in the file's coordinates (None when the file has none);
     ``geometry_errors`` maps a 0-based row position to why it could not be
     parsed. ``crs_hint`` is a coordinate label the file itself declares.
+    ``row_numbers`` gives each row the number a person finds it by (the
+    sheet's row, the CSV line; by default 1, 2, ... in file order) and
+    ``row_origins`` the file inside an archive each row came from, if several.
     """
 
     attributes: pd.DataFrame
     geometries: list[BaseGeometry | None]
     geometry_errors: dict[int, str] = field(default_factory=dict)
     crs_hint: str | None = None
+    row_numbers: list[int] | None = None
+    row_origins: list[str] | None = None
+
+    def row_number(self, pos: int) -> int:
+        """Return the number of the row at 0-based position ``pos`` as the file numbers it."""
+        return self.row_numbers[pos] if self.row_numbers is not None else pos + 1
+
+    def row_error(self, pos: int, reason: str) -> RowError:
+        """Return the rejection of the row at ``pos``, naming its file inside an archive."""
+        if self.row_origins is not None:
+            reason = f"{self.row_origins[pos]}: {reason}"
+        return RowError(self.row_number(pos), reason)
 
 
 def detect_format(path: Path) -> str:
@@ -72,6 +89,21 @@ def detect_format(path: Path) -> str:
         known = ", ".join(sorted(_SUFFIXES))
         raise InputError(f"{path.name}: unsupported file type {path.suffix!r}; expected {known}")
     return fmt
+
+
+def check_input_path(path: Path) -> str:
+    """Return the import format of ``path`` after checking it names a file to read.
+
+    Raises
+    ------
+    InputError
+        For a folder, a missing file or a suffix Zonewatch does not import.
+    """
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file; name a file inside it")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return detect_format(path)
 
 
 def read_raw(
@@ -93,37 +125,44 @@ def read_raw(
     max_unzipped_bytes : int
         Largest total size a zip (Shapefile, XLSX) may unpack to.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    fmt = detect_format(path)
+    fmt = check_input_path(path)
     check_content(path, fmt)
     if fmt in ("shp", "xlsx"):
         check_zip(path, max_unzipped_bytes=max_unzipped_bytes)
     if fmt == "shp":
-        return read_zipped_shapefile(path, max_unzipped_bytes=max_unzipped_bytes)
+        return read_zipped_shapefiles(path, max_unzipped_bytes=max_unzipped_bytes)
     reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg,
               "kml": read_kml, "xlsx": read_xlsx}
     return reader[fmt](path, layer)
 
 
 def _read_csv(path: Path, layer: str | None) -> RawTable:
-    raw = path.read_bytes()
-    text = _decode(raw, path)
-    from io import StringIO
-
-    try:
-        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
-    return table_from_text_frame(frame, path)
+    # Rows are numbered by file line, and title lines above the header are skipped.
+    text = _decode(path.read_bytes(), path)
+    frame, numbers, _ = frame_from_rows(csv_rows(text, path=path), path=path, what="CSV file")
+    return table_from_text_frame(frame, path, what="CSV file", row_numbers=numbers)
 
 
-def table_from_text_frame(frame: pd.DataFrame, path: Path) -> RawTable:
-    """Return the RawTable of a frame of text cells with lon/lat or WKT columns."""
+def table_from_text_frame(
+    frame: pd.DataFrame, path: Path, *, what: str, row_numbers: list[int] | None = None
+) -> RawTable:
+    """Return the RawTable of a frame of text cells with lon/lat or WKT columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table under its header row, every cell text.
+    path : Path
+        The file, for messages.
+    what : str
+        How messages name the table: ``"CSV file"``, ``"XLSX sheet '台账'"``.
+    row_numbers : list of int, optional
+        Each row's own number in the file (see :attr:`RawTable.row_numbers`).
+    """
     frame = frame.rename(columns=canonical_columns(frame.columns))
     _refuse_duplicate_columns(frame, path)
-    geometries, errors, used = _csv_geometries(frame)
-    return RawTable(frame.drop(columns=used), geometries, errors)
+    geometries, errors, used = _csv_geometries(frame, path, what)
+    return RawTable(frame.drop(columns=used), geometries, errors, row_numbers=row_numbers)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -147,14 +186,16 @@ def _first_present(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def _csv_geometries(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame, path: Path, what: str
 ) -> tuple[list[BaseGeometry | None], dict[int, str], list[str]]:
     lon_col = _first_present(frame, LON_COLUMNS)
     lat_col = _first_present(frame, LAT_COLUMNS)
     wkt_col = _first_present(frame, WKT_COLUMNS)
     if wkt_col is None and (lon_col is None or lat_col is None):
+        found = ", ".join(map(str, frame.columns)) or "none"
         raise InputError(
-            "CSV needs lon/lat columns (lon, lat or 经度, 纬度) or a WKT column (wkt)"
+            f"{path.name}: the {what} needs lon/lat columns (lon, lat or 经度, 纬度) or a "
+            f"WKT column (wkt) in its header row; columns found: {found}"
         )
     geometries: list[BaseGeometry | None] = []
     errors: dict[int, str] = {}
@@ -206,7 +247,7 @@ def _read_geojson(path: Path, layer: str | None) -> RawTable:
         if error:
             errors[pos] = error
     frame = pd.DataFrame(rows, dtype=object)
-    frame = frame.rename(columns=canonical_columns(frame.columns))
+    frame = crs_labels_as_text(frame.rename(columns=canonical_columns(frame.columns)))
     return RawTable(frame, geometries, errors, crs_hint=_geojson_crs(doc))
 
 

@@ -24,6 +24,8 @@ MAX_RATIO = 200
 MAX_MEMBERS = 200
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive of no members is only its end record
+_EMPTY = "empty zip archive"
 _SNIFF_BYTES = 4096
 _LABELS = {
     "csv": "CSV file",
@@ -46,6 +48,8 @@ def check_content(path: Path, fmt: str) -> None:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     reason = _mismatch(head, fmt)
+    if reason == _EMPTY:
+        raise InputError(f"{path.name}: {reason}, nothing to import")
     if reason:
         raise InputError(f"{path.name}: not a {_LABELS.get(fmt, fmt)} ({reason})")
 
@@ -55,6 +59,8 @@ def _mismatch(head: bytes, fmt: str) -> str | None:
     if fmt in ("gpkg",):
         return None if head.startswith(_SQLITE_MAGIC) else "no SQLite header"
     if fmt in ("shp", "xlsx"):
+        if head.startswith(_EMPTY_ZIP_MAGIC):
+            return _EMPTY
         return None if head.startswith(_ZIP_MAGIC) else "not a zip archive"
     if head.startswith((_SQLITE_MAGIC, _ZIP_MAGIC)) or b"\x00" in head:
         return "binary content"
@@ -108,7 +114,9 @@ def extract_zip(
     """Check ``path`` and extract its members with ``suffixes`` flat into ``dest``.
 
     Directory parts of member names are dropped, so nothing lands outside
-    ``dest``; sizes are re-checked while writing (a header can lie).
+    ``dest``; two members of the same name in different folders are refused
+    (one would silently replace the other); sizes are re-checked while
+    writing (a header can lie).
     """
     check_zip(path, max_unzipped_bytes=max_unzipped_bytes)
     written: list[Path] = []
@@ -119,6 +127,9 @@ def extract_zip(
             if info.is_dir() or not base.lower().endswith(suffixes) or base.startswith("."):
                 continue
             target = dest / base
+            if target in written:
+                raise InputError(f"{path.name}: two members are named {base!r}; "
+                                 f"zip one set of files per name")
             with archive.open(info) as src, target.open("wb") as out:
                 while chunk := src.read(1 << 20):
                     total += len(chunk)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -36,6 +34,8 @@ __all__ = [
 
 GEOJSON_DECIMALS = 7
 Progress = Callable[[int, int], None]
+#: A frame, or the pages of one: frames with the same columns, written one after another.
+Frames: TypeAlias = pd.DataFrame | Iterable[pd.DataFrame]
 
 #: Export format name -> (file suffix, media type).
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -47,6 +47,14 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "shp": (".zip", "application/zip"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+
+
+def pages_of(frames: Frames) -> Iterator[pd.DataFrame]:
+    """Yield ``frames`` itself when it is one frame, else each of its pages in turn."""
+    if isinstance(frames, pd.DataFrame):
+        yield frames
+    else:
+        yield from frames
 
 
 def rfc7946_geometries(geometries: Any) -> np.ndarray:
@@ -77,6 +85,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _column_values(column: pd.Series) -> list[Any]:
     """Return a column as JSON-friendly Python values (whole column at once)."""
     values = column.tolist()
@@ -85,18 +96,28 @@ def _column_values(column: pd.Series) -> list[Any]:
         return values
     if kind == "f":
         return [v if math.isfinite(v) else None for v in values]
+    if _JSON_SCALARS.issuperset(map(type, values)):
+        return values  # text columns, the common case: nothing to convert
     return [_plain(v) for v in values]
 
 
 def _geojson_geometries(frame: pd.DataFrame) -> list[dict[str, Any] | None]:
     if "geometry" not in frame:
         return [None] * len(frame)
-    geoms = rfc7946_geometries(frame["geometry"].to_numpy())
-    if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
-        # Points are most features; building their dicts directly is ~3x faster.
-        return [{"type": "Point", "coordinates": xy} for xy in
-                shapely.get_coordinates(geoms).tolist()]
-    return [None if g is None else mapping(g) for g in geoms]
+    geoms = np.asarray(frame["geometry"].to_numpy(), dtype=object)
+    if _all_points(geoms):
+        # Points are most features: round their coordinates in one array and build
+        # the dicts directly, without a round trip through shapely geometries.
+        xy = np.round(shapely.get_coordinates(geoms), GEOJSON_DECIMALS).tolist()
+        return [{"type": "Point", "coordinates": c} for c in xy]
+    return [None if g is None else mapping(g) for g in rfc7946_geometries(geoms)]
+
+
+def _all_points(geoms: np.ndarray) -> bool:
+    """Whether every geometry is a non-empty Point (one coordinate pair each)."""
+    return bool(len(geoms)) and bool(
+        (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any()
+    )
 
 
 def iter_features(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
@@ -120,24 +141,31 @@ def feature_collection(frame: pd.DataFrame, **members: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", **members, "features": list(iter_features(frame))}
 
 
-def write_geojson(frame: pd.DataFrame, fp: TextIO, *, progress: Progress | None = None) -> int:
-    """Stream ``frame`` as an RFC 7946 FeatureCollection to ``fp``; return the count."""
+def write_geojson(
+    frame: Frames, fp: TextIO, *, progress: Progress | None = None, total: int | None = None
+) -> int:
+    """Stream ``frame`` (or its pages) as an RFC 7946 FeatureCollection to ``fp``.
+
+    Returns the feature count. ``progress(done, total)`` is called every
+    thousand features when the total is known (``len(frame)`` for a frame).
+    """
     fp.write('{"type": "FeatureCollection", "features": [\n')
-    total = len(frame)
+    total = len(frame) if isinstance(frame, pd.DataFrame) else total
     count = 0
-    for count, feature in enumerate(iter_features(frame), start=1):
-        if count > 1:
-            fp.write(",\n")
-        fp.write(json.dumps(feature, ensure_ascii=False))
-        if progress is not None and (count % 1000 == 0 or count == total):
-            progress(count, total)
+    for page in pages_of(frame):
+        for feature in iter_features(page):
+            fp.write(",\n" if count else "")
+            fp.write(json.dumps(feature, ensure_ascii=False))
+            count += 1
+            if progress is not None and total and (count % 1000 == 0 or count == total):
+                progress(count, total)
     fp.write("\n]}\n")
     return count
 
 
 def _flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Join list values with ';' so tabular formats can hold them."""
-    flat = frame.copy()
+    flat = frame.copy(deep=False)  # columns are replaced, never written into: no data copy
     for column in flat.columns:
         if column == "geometry":
             continue
@@ -148,23 +176,53 @@ def _flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
-def write_csv(frame: pd.DataFrame, fp: TextIO) -> int:
-    """Write ``frame`` as CSV with lon/lat (points) and WKT columns; return the count.
+#: Columns the tabular exports add for the geometry (never neutralised as text).
+GEOMETRY_COLUMNS = ("lon", "lat", "wkt")
 
-    ``fp`` should be opened with ``encoding="utf-8-sig"`` and ``newline=""``.
+
+def table_rows(frame: pd.DataFrame) -> tuple[list[str], Iterator[list[Any]]]:
+    """Return the header and the rows of the tabular exports (CSV, XLSX).
+
+    Attribute values come as plain Python values (lists joined with ``;``,
+    missing values ``None``), then lon/lat for points and WKT for every
+    geometry (:data:`GEOMETRY_COLUMNS`), so both formats carry the same values.
     """
     flat = _flat_frame(frame)
     columns = [c for c in flat.columns if c != "geometry"]
     has_geometry = "geometry" in flat
-    writer = csv.writer(fp)
-    writer.writerow([*columns, *(["lon", "lat", "wkt"] if has_geometry else [])])
     geometries = rfc7946_geometries(flat["geometry"].to_numpy()) if has_geometry else None
-    for pos, row in enumerate(flat[columns].to_numpy(dtype=object)):
-        cells = ["" if _plain(v) is None else _plain(v) for v in row]
-        if geometries is not None:
-            cells.extend(_geometry_cells(geometries[pos]))
-        writer.writerow(cells)
-    return len(flat)
+
+    def rows() -> Iterator[list[Any]]:
+        for pos, row in enumerate(flat[columns].to_numpy(dtype=object)):
+            cells = [_plain(v) for v in row]
+            if geometries is not None:
+                cells.extend(_geometry_cells(geometries[pos]))
+            yield cells
+
+    return [*columns, *(GEOMETRY_COLUMNS if has_geometry else ())], rows()
+
+
+def write_csv(frame: Frames, fp: TextIO) -> int:
+    """Write ``frame`` (or its pages) as CSV with lon/lat and WKT columns; return the count.
+
+    ``fp`` should be opened with ``encoding="utf-8-sig"`` and ``newline=""``.
+    Text cells that a spreadsheet program would run as a formula get a
+    leading apostrophe (:func:`geo.io.cells.csv_text`). The header comes
+    from the first page.
+    """
+    from geo.io.cells import csv_text
+
+    writer = csv.writer(fp)
+    count = 0
+    for number, page in enumerate(pages_of(frame)):
+        header, rows = table_rows(page)
+        text = [column not in GEOMETRY_COLUMNS for column in header]
+        if number == 0:
+            writer.writerow(header)
+        for cells in rows:
+            writer.writerow([csv_text(v) if t else v for v, t in zip(cells, text, strict=True)])
+        count += len(page)
+    return count
 
 
 def _geometry_cells(geom: Any) -> list[Any]:
@@ -176,33 +234,46 @@ def _geometry_cells(geom: Any) -> list[Any]:
     return ["", "", wkt]
 
 
+#: Formats written page by page (bounded memory); the others need the whole layer at once.
+STREAMED_FORMATS = ("geojson", "csv", "xlsx", "gpkg")
+
+
 def export_frame(
-    frame: pd.DataFrame,
+    frame: Frames,
     path: Path,
     *,
     fmt: str,
     layer_name: str,
     progress: Progress | None = None,
+    total: int | None = None,
 ) -> int:
     """Write ``frame`` to ``path`` in format ``fmt``; return the feature count.
 
     Parameters
     ----------
-    frame : DataFrame
-        Store-format frame (a GeoDataFrame in EPSG:4326 for spatial layers).
+    frame : DataFrame or iterable of DataFrame
+        Store-format frame (a GeoDataFrame in EPSG:4326 for spatial layers),
+        or its pages in order: :data:`STREAMED_FORMATS` write them one at a
+        time, the others join them first.
     path : Path
-        Output file (for ``shp``, a ``.zip`` holding the shapefile set).
+        Output file (for ``shp``, a ``.zip`` holding the shapefile set, or a
+        ``.shp`` with its companion files beside it; see
+        :func:`geo.io.shapefiles.write_shapefile`).
     fmt : str
         One of :data:`EXPORT_FORMATS`.
     layer_name : str
         Layer name inside multi-layer formats (GeoPackage, KML).
+    progress : callable, optional
+        ``progress(done, total)`` while writing GeoJSON.
+    total : int, optional
+        The number of features in all pages (known for one frame).
     """
     if fmt not in EXPORT_FORMATS:
         known = ", ".join(EXPORT_FORMATS)
         raise InputError(f"unknown export format {fmt!r}; expected one of: {known}")
     if fmt == "geojson":
         with path.open("w", encoding="utf-8") as fp:
-            return write_geojson(frame, fp, progress=progress)
+            return write_geojson(frame, fp, progress=progress, total=total)
     if fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fp:
             return write_csv(frame, fp)
@@ -210,40 +281,41 @@ def export_frame(
         from geo.io.xlsx import write_xlsx
 
         return write_xlsx(frame, path, sheet=layer_name)
+    if fmt not in STREAMED_FORMATS and not isinstance(frame, pd.DataFrame):
+        frame = _joined(list(frame))
     return _write_ogr(frame, path, fmt=fmt, layer_name=layer_name)
+
+
+def _joined(pages: list[pd.DataFrame]) -> pd.DataFrame:
+    return pages[0] if len(pages) == 1 else pd.concat(pages, ignore_index=True)
 
 
 _OGR_DRIVERS = {"gpkg": "GPKG", "fgb": "FlatGeobuf", "kml": "KML", "shp": "ESRI Shapefile"}
 
 
-def _write_ogr(frame: pd.DataFrame, path: Path, *, fmt: str, layer_name: str) -> int:
-    import geopandas as gpd
+def _write_ogr(frame: Frames, path: Path, *, fmt: str, layer_name: str) -> int:
     import pyogrio
+
+    if fmt == "shp":
+        from geo.io.shapefiles import write_shapefile
+
+        assert isinstance(frame, pd.DataFrame)  # joined by export_frame
+        return write_shapefile(_ogr_frame(frame, layer_name), path, layer_name=layer_name)
+    path.unlink(missing_ok=True)
+    count = 0
+    for number, page in enumerate(pages_of(frame)):
+        gdf = _ogr_frame(page, layer_name)
+        pyogrio.write_dataframe(
+            gdf, path, layer=layer_name, driver=_OGR_DRIVERS[fmt], append=number > 0
+        )
+        count += len(gdf)
+    return count
+
+
+def _ogr_frame(frame: pd.DataFrame, layer_name: str) -> Any:
+    import geopandas as gpd
 
     flat = _flat_frame(frame)
     if "geometry" not in flat:
         raise InputError(f"layer {layer_name!r} has no geometry; export it as csv or xlsx")
-    gdf = gpd.GeoDataFrame(flat, geometry="geometry", crs="EPSG:4326")
-    if fmt == "shp":
-        return _write_shapefile_zip(gdf, path, layer_name=layer_name)
-    path.unlink(missing_ok=True)
-    pyogrio.write_dataframe(gdf, path, layer=layer_name, driver=_OGR_DRIVERS[fmt])
-    return len(gdf)
-
-
-def _write_shapefile_zip(gdf: Any, path: Path, *, layer_name: str) -> int:
-    import pyogrio
-
-    with tempfile.TemporaryDirectory(prefix="zonewatch-shp-") as tmp:
-        # Shapefiles hold one geometry type; mixed layers are split per type.
-        for geom_type, part in gdf.groupby(gdf.geom_type):
-            single = gdf.geom_type.nunique() == 1
-            name = layer_name if single else f"{layer_name}_{str(geom_type).lower()}"
-            target = Path(tmp) / f"{name}.shp"
-            pyogrio.write_dataframe(
-                part, target, driver="ESRI Shapefile", encoding="UTF-8", promote_to_multi=True
-            )
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for member in sorted(Path(tmp).iterdir()):
-                archive.write(member, member.name)
-    return len(gdf)
+    return gpd.GeoDataFrame(flat, geometry="geometry", crs="EPSG:4326")

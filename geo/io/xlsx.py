@@ -2,45 +2,42 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import pandas as pd
-
-from geo.io.writers import write_csv
+from geo.io.cells import xlsx_value
+from geo.io.writers import Frames, pages_of, table_rows
 
 __all__ = ["write_xlsx"]
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> int:
-    """Write ``frame`` to an .xlsx workbook with one sheet; return the row count.
+def write_xlsx(frame: Frames, path: Path, *, sheet: str) -> int:
+    """Write ``frame`` (or its pages) to an .xlsx workbook with one sheet; return the row count.
 
     The columns are those of the CSV export (lon/lat for points, WKT for all
-    geometries), so both formats carry the same values.
+    geometries), so both formats carry the same values. Numbers stay
+    numbers; text goes into explicit string cells, so a value such as
+    ``=1+1`` is shown as written and never calculated
+    (:func:`geo.io.cells.xlsx_value`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": ["S1"], "name": ["=1+1"]})
+    >>> write_xlsx(frame, Path(tempfile.mkdtemp()) / "x.xlsx", sheet="sources")
+    1
     """
     from openpyxl import Workbook
 
-    buffer = io.StringIO()
-    write_csv(frame, buffer)
-    buffer.seek(0)
-    table = pd.read_csv(buffer, dtype=str, keep_default_na=False)
-    book = Workbook(write_only=True)
+    book = Workbook(write_only=True)  # rows go straight to disk: exports may be large
     ws = book.create_sheet(title=sheet[:31])
-    ws.append(list(table.columns))
-    numeric = {"lon", "lat", "distance_m", "radius_m", "version", "round"}
-    for row in table.itertuples(index=False):
-        ws.append([_cell(column, value, numeric) for column, value in zip(table.columns, row,
-                                                                           strict=True)])
+    count = 0
+    for number, page in enumerate(pages_of(frame)):  # one page at a time: bounded memory
+        header, rows = table_rows(page)
+        if number == 0:
+            ws.append([xlsx_value(ws, column) for column in header])
+        for cells in rows:
+            ws.append([xlsx_value(ws, None if v == "" else v) for v in cells])
+        count += len(page)
     book.save(path)
-    return len(table)
-
-
-def _cell(column: str, value: str, numeric: set[str]) -> object:
-    if value == "":
-        return None
-    if column in numeric:
-        try:
-            return float(value) if "." in value or "e" in value.lower() else int(value)
-        except ValueError:
-            return value
-    return value
+    return count

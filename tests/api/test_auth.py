@@ -114,6 +114,7 @@ def test_token_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     from geo.store import open_store
 
     runner, url = CliRunner(), str(tmp_path / "ledger.gpkg")
+    open_store(url).close()  # only demo, import and serve create a store; token commands need one
     made = runner.invoke(app, ["token", "create", "--role", "editor", "--name", "张三",
                                "--store", url])
     assert made.exit_code == 0, made.output

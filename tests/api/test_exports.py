@@ -17,7 +17,12 @@ import openpyxl
 import pyogrio
 import pytest
 import shapely
+from shapely import LineString, Point, Polygon
 from shapely.geometry import shape
+
+from geo.ledger import Feature
+from tests.api import ledger_fixtures
+from tests.api.ledger_fixtures import NEAR, Ledger
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -171,3 +176,73 @@ def test_layer_without_geometry_exports_tables(client, fmt):
     res = client.get("/collections/inspections/items", params={"f": fmt, "limit": 5})
     assert res.status_code == 200
     assert res.headers["content-disposition"] == f'attachment; filename="inspections.{fmt}"'
+
+
+# -- text that looks like a formula, and exports that import back ------------------------------
+
+ledger = ledger_fixtures.ledger  # a small ledger per store kind, with tokens
+HOSTILE = {"name": '=HYPERLINK("http://evil.example/","点我")', "address": "=1+1",
+           "community": "=2+3"}
+
+
+def _hostile(ledger: Ledger) -> None:
+    ledger.store.create("sources", Feature("S-evil", {"category": "catering", **HOSTILE},
+                                           Point(NEAR[0] + 1e-4, NEAR[1])), actor="t")
+
+
+def _mixed(ledger: Ledger) -> None:
+    x, y = NEAR
+    ledger.store.create("sources", Feature("S-route", {"name": "渣土车路线", "category":
+                                                       "muck_route"},
+                                           LineString([(x, y), (x + 0.002, y + 0.001)])),
+                        actor="t")
+    ledger.store.create("sources", Feature("S-market", {"name": "夜市", "category":
+                                                        "night_market"},
+                                           Polygon([(x, y), (x + 0.001, y), (x, y + 0.001)])),
+                        actor="t")
+
+
+@pytest.mark.parametrize("path", ["/collections/sources/items", "/priority"])
+def test_xlsx_exports_hold_formula_like_text_as_text(ledger: Ledger, tmp_path, path) -> None:
+    _hostile(ledger)
+    res = ledger.client.get(path, params={"f": "xlsx"})
+    assert res.status_code == 200, res.text
+    (tmp_path / "x.xlsx").write_bytes(res.content)
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").worksheets[0]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("id")].value == "S-evil")
+    for field, value in HOSTILE.items():
+        assert (row[header.index(field)].value, row[header.index(field)].data_type) == (
+            value, "s")
+
+
+@pytest.mark.parametrize("path", ["/collections/sources/items", "/priority"])
+def test_csv_exports_neutralise_formula_like_text(ledger: Ledger, path) -> None:
+    _hostile(ledger)
+    res = ledger.client.get(path, params={"f": "csv"})
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(res.content.decode("utf-8-sig")))}
+    for field, value in HOSTILE.items():
+        assert rows["S-evil"][field] == "'" + value
+    assert float(rows["S-evil"]["lon"]) == pytest.approx(NEAR[0] + 1e-4)
+
+
+@pytest.mark.parametrize("fmt", ["shp", "kml", "xlsx", "csv"])
+def test_priority_export_of_mixed_geometry_imports_back(ledger: Ledger, fmt: str) -> None:
+    _mixed(ledger)
+    _hostile(ledger)
+    res = ledger.client.get("/priority", params={"f": fmt})
+    assert res.status_code == 200, res.text
+    if fmt == "shp":
+        shps = [n for n in zipfile.ZipFile(io.BytesIO(res.content)).namelist()
+                if n.endswith(".shp")]
+        assert len(shps) == 3
+    count = ledger.store.count("sources")
+    name = f"priority.{'zip' if fmt == 'shp' else fmt}"
+    back = ledger.client.post("/import?layer=sources&mode=upsert", headers=ledger.auth(),
+                              files={"file": (name, res.content)})
+    assert back.status_code == 200, back.text
+    assert back.json()["written"]["inserted"] == 0
+    assert back.json()["written"]["updated"] == 4  # S-near, S-evil, the route and the market
+    assert ledger.store.count("sources") == count
+    assert ledger.store.get("sources", "S-evil").properties["name"] == HOSTILE["name"]

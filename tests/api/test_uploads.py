@@ -115,7 +115,7 @@ def test_dry_run_reports_everything_and_writes_nothing(ledger: Ledger) -> None:
     assert res.status_code == 200
     report = res.json()
     assert (report["accepted"], report["dry_run"], report["written"]) == (3, True, None)
-    assert [r["row"] for r in report["rejected"]] == [4]
+    assert [r["row"] for r in report["rejected"]] == [5]  # file line
     assert ledger.store.count("sources") == 2
 
 
@@ -125,7 +125,7 @@ def test_one_bad_row_among_ten_thousand_writes_nothing(ledger: Ledger) -> None:
     res = upload(ledger, "big.csv", (ZH_HEADER + "".join(rows)).encode())
     assert res.status_code == 422
     rejected = res.json()["rejected"]
-    assert len(rejected) == 1 and rejected[0]["row"] == 7_000
+    assert len(rejected) == 1 and rejected[0]["row"] == 7_001  # file line: header is line 1
     assert "95" in rejected[0]["reason"]
     assert ledger.store.count("sources") == 2
 
@@ -232,3 +232,40 @@ def test_an_upload_without_content_length_is_411(ledger: Ledger) -> None:
         **{"Content-Type": "multipart/form-data; boundary=b"}))
     assert res.status_code == 411
     assert ledger.store.count("sources") == 2
+
+
+# -- bureau workbooks -----------------------------------------------------------------------
+
+
+def _titled_xlsx(bad_row: bool = False) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["中原区餐饮油烟治理台账（2026年）"])
+    sheet.merge_cells("A1:F1")
+    sheet.append([])
+    sheet.append(["名称", "类别", "社区", "经度", "纬度", "坐标系"])
+    sheet.append(["店0", "正常经营" if bad_row else "餐饮", "甲社区", 113.60, 34.75, "高德"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_with_a_title_row_imports(ledger: Ledger) -> None:
+    res = upload(ledger, "台账.xlsx", _titled_xlsx())
+    assert res.status_code == 200, res.text
+    stored = ledger.store.read("sources")
+    assert stored.loc[stored["name"] == "店0", "orig_crs"].tolist() == ["gcj02"]
+
+
+def test_xlsx_rejections_use_excel_row_numbers(ledger: Ledger) -> None:
+    res = upload(ledger, "台账.xlsx", _titled_xlsx(bad_row=True))
+    assert res.status_code == 422
+    assert [r["row"] for r in res.json()["rejected"]] == [4]  # Excel row 4
+
+
+def test_an_empty_zip_says_so(ledger: Ledger) -> None:
+    res = upload(ledger, "empty.zip", _zip({}))
+    assert res.status_code == 400
+    assert "empty zip archive" in res.json()["detail"]

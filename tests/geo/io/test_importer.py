@@ -43,7 +43,8 @@ def test_bad_row_among_many_rejects_everything(store, tmp_path):
     path = write(tmp_path, "ledger.csv", HEADER + rows)
     with pytest.raises(ImportRejectedError, match="1 row\\(s\\) rejected") as info:
         import_file(store, path, layer="sources", actor="tester")
-    assert [(r.row, "'cafe'" in r.reason) for r in info.value.rows] == [(501, True)]
+    # row numbers are file lines: the header is line 1, the 501st record line 502
+    assert [(r.row, "'cafe'" in r.reason) for r in info.value.rows] == [(502, True)]
     assert store.count("sources") == 0
 
 
@@ -57,12 +58,12 @@ def test_every_rejected_row_is_listed_with_reason(store, tmp_path):
     )
     path = write(tmp_path, "ledger.csv", HEADER + rows)
     report = import_file(store, path, layer="sources", actor="t", dry_run=True)
-    reasons = {r.row: r.reason for r in report.rejected}
-    assert sorted(reasons) == [2, 3, 4, 5]
-    assert "missing" in reasons[2]
-    assert "swap" in reasons[3] or "range" in reasons[3]
-    assert "not numbers" in reasons[4]
-    assert "already used in row 1" in reasons[5]
+    reasons = {r.row: r.reason for r in report.rejected}  # CSV rows are file lines
+    assert sorted(reasons) == [3, 4, 5, 6]
+    assert "missing" in reasons[3]
+    assert "swap" in reasons[4] or "range" in reasons[4]
+    assert "not numbers" in reasons[5]
+    assert "already used in row 2" in reasons[6]
     assert report.accepted == 1
     assert store.count("sources") == 0
 

@@ -113,3 +113,10 @@ def test_cli_imports_an_xlsx_ledger_with_chinese_headers(tmp_path: Path) -> None
             "老王烧烤", "bbq", "甲社区", "none")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("fmt", ["shp", "xlsx"])
+def test_an_empty_zip_is_called_empty(tmp_path: Path, fmt: str) -> None:
+    path = write_zip(tmp_path / f"e.{fmt}", {})
+    with pytest.raises(InputError, match=r"^e\.\w+: empty zip archive, nothing to import$"):
+        check_content(path, fmt)
