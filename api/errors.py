@@ -3,12 +3,15 @@
 Domain errors carry no HTTP; this module is the one table mapping each
 :mod:`geo.errors` class to a status. Nothing from a traceback, SQL or a file
 path reaches a client: unexpected errors answer a bare 500 problem and are
-logged on the server.
+logged on the server, and a domain error raised from a database driver's
+error (psycopg, sqlite3) answers a generic detail instead of the driver's
+text (which quotes SQL, values and ``CONTEXT`` lines).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,8 +67,39 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
             if isinstance(exc, geo_errors.StoreError):
                 log.error("store error on %s: %s", request.url.path, exc)
                 return problem_response(request, status, title, "the ledger store failed")
+            if _from_database(exc):
+                log.warning("database refused a value on %s: %s", request.url.path, exc)
+                return problem_response(request, status, title, _generic_detail(exc), **extra)
             return problem_response(request, status, title, str(exc), **extra)
     return await _unexpected(request, exc)
+
+
+def _from_database(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised from a database driver's error (its text is not for clients)."""
+    seen: set[int] = set()
+    cause = _cause_of(exc)
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        module = type(cause).__module__ or ""
+        if isinstance(cause, sqlite3.Error) or module.split(".")[0] == "psycopg":
+            return True
+        cause = _cause_of(cause)
+    return False
+
+
+def _cause_of(exc: BaseException) -> BaseException | None:
+    # As a traceback shows it: the explicit cause, else the context unless ``from None``.
+    if exc.__cause__ is not None:
+        return exc.__cause__
+    return None if exc.__suppress_context__ else exc.__context__
+
+
+def _generic_detail(exc: Exception) -> str:
+    """Name what was refused (the field, when known), never in the database's words."""
+    if isinstance(exc, geo_errors.DuplicateIdError):
+        return "the id already exists"
+    field = getattr(exc, "field", None)
+    return "value refused by the database" + (f" (field {field!r})" if field else "")
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:

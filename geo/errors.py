@@ -12,6 +12,7 @@ need to look inside the message::
     ├── NotFoundError              no such layer or feature
     ├── ConflictError              the write collides with the stored state
     │   ├── DuplicateIdError       the id is taken
+    │   ├── DeletedIdError         the id belonged to a deleted feature (kept in history)
     │   └── VersionMismatchError   the caller's version is stale
     └── StoreError                 the backing store failed or is unreachable
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 __all__ = [
     "ConflictError",
     "CoordinateError",
+    "DeletedIdError",
     "DuplicateIdError",
     "ImportRejectedError",
     "InputError",
@@ -92,6 +94,15 @@ class ConflictError(ZonewatchError):
 
 class DuplicateIdError(ConflictError):
     """A feature with this id already exists."""
+
+
+class DeletedIdError(ConflictError):
+    """The id belonged to a deleted feature whose history is kept.
+
+    Creating a new, unrelated feature under it would attach the old feature's
+    history (and, for a source, its inspections) to the new one; restoring the
+    same feature is an upsert or replace import.
+    """
 
 
 class VersionMismatchError(ConflictError):

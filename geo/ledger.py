@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ __all__ = [
     "DEFAULT_RADIUS_M",
     "INSPECTION_RESULTS",
     "LAYERS",
+    "MAX_ID_LENGTH",
+    "MAX_RADIUS_M",
+    "MAX_ROUND",
     "PURIFIER_STATES",
     "STATION_LEVELS",
     "STATUSES",
@@ -36,11 +40,27 @@ __all__ = [
     "Field",
     "Layer",
     "get_layer",
+    "bureau_today",
     "now_utc",
+    "validate_id",
     "validate_record",
 ]
 
 DEFAULT_RADIUS_M = 3000.0
+#: Largest station radius; the same as the API's default ``max_radius_m`` query limit.
+MAX_RADIUS_M = 50_000.0
+#: Highest inspection round: a few rounds a year for centuries, and far below any
+#: integer limit of the stores.
+MAX_ROUND = 1000
+MAX_ID_LENGTH = 64
+#: Ids go into URL paths unescaped by careless clients and into file names on
+#: export: letters of any script (CJK too), digits, ``_``, ``-`` and ``.``, not
+#: starting with ``-`` or ``.`` (no ``.``/``..`` path segments).
+_ID_PATTERN = re.compile(rf"\w[\w.\-]{{0,{MAX_ID_LENGTH - 1}}}")
+#: Default cap of a text field: a name or a place, never a document.
+_TEXT_MAX = 200
+#: The bureau works in China Standard Time (UTC+8): its "today" decides future dates.
+_BUREAU_TZ = dt.timezone(dt.timedelta(hours=8))
 
 CATEGORIES = (
     "catering",
@@ -82,6 +102,9 @@ class Field:
 
     ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``date`` or
     ``datetime``; dates travel as ISO 8601 strings (``YYYY-MM-DD``).
+    ``max_length`` caps text (None: no cap); ``minimum``/``maximum`` bound
+    numbers (``exclusive_minimum``: the minimum itself is refused);
+    ``not_future`` refuses dates after the bureau's today (UTC+8).
     """
 
     name: str
@@ -89,6 +112,11 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] | None = None
     default: Any = None
+    max_length: int | None = _TEXT_MAX
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    not_future: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,12 +146,16 @@ class Layer:
         raise ValidationError(f"layer {self.name!r} has no field {name!r}", field=name)
 
 
-_ID = Field("id", "str", required=True)
+_ID = Field("id", "str", required=True, max_length=MAX_ID_LENGTH)  # see validate_id
 _VERSION = Field("version", "int")
 _UPDATED = Field("updated_at", "datetime")
 _DEMO = Field("demo", "bool", default=False)
-_ORIGIN = (Field("orig_crs", "str"), Field("orig_wkt", "str"))
-_PLACE = (Field("address"), Field("subdistrict"), Field("community"), Field("grid"))
+# orig_wkt is the client's geometry as given: its size is bounded by the body and
+# upload limits, not by a text cap.
+_ORIGIN = (Field("orig_crs", "str"), Field("orig_wkt", "str", max_length=None))
+_ADDRESS = Field("address", max_length=500)
+_NOTES = Field("notes", max_length=2000)
+_PLACE = (_ADDRESS, Field("subdistrict"), Field("community"), Field("grid"))
 
 SOURCES = Layer(
     "sources",
@@ -135,7 +167,7 @@ SOURCES = Layer(
         Field("fume_purifier", choices=PURIFIER_STATES),
         *_PLACE,
         Field("last_inspected", "date"),
-        Field("notes"),
+        _NOTES,
         _DEMO,
         *_ORIGIN,
         _UPDATED,
@@ -150,8 +182,9 @@ STATIONS = Layer(
         _ID,
         Field("name", required=True),
         Field("level", choices=STATION_LEVELS, default="other"),
-        Field("radius_m", "float", default=DEFAULT_RADIUS_M),
-        Field("address"),
+        Field("radius_m", "float", default=DEFAULT_RADIUS_M, minimum=0.0,
+              exclusive_minimum=True, maximum=MAX_RADIUS_M),
+        _ADDRESS,
         _DEMO,
         *_ORIGIN,
         _UPDATED,
@@ -164,12 +197,12 @@ INSPECTIONS = Layer(
     "inspections",
     (
         _ID,
-        Field("source_id", required=True),
-        Field("date", "date", required=True),
-        Field("round", "int"),
+        Field("source_id", required=True, max_length=MAX_ID_LENGTH),
+        Field("date", "date", required=True, not_future=True),
+        Field("round", "int", minimum=1, maximum=MAX_ROUND),
         Field("inspector"),
         Field("result", required=True, choices=INSPECTION_RESULTS),
-        Field("notes"),
+        _NOTES,
         _DEMO,
         _UPDATED,
         _VERSION,
@@ -185,7 +218,8 @@ GRIDS = Layer(
 )
 DISTRICTS = Layer(
     "districts",
-    (_ID, Field("name", required=True), Field("provenance"), _UPDATED, _VERSION),
+    (_ID, Field("name", required=True), Field("provenance", max_length=2000), _UPDATED,
+     _VERSION),
     geometry_types=frozenset({"Polygon", "MultiPolygon"}),
     id_prefix="D",
 )
@@ -227,6 +261,62 @@ def now_utc() -> str:
     """Return the current UTC time as ISO 8601 with milliseconds and ``Z``."""
     now = dt.datetime.now(dt.UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def bureau_today() -> dt.date:
+    """Return today's date for the bureau (China Standard Time, UTC+8)."""
+    return dt.datetime.now(_BUREAU_TZ).date()
+
+
+def validate_id(value: Any, *, field: str = "id", numbers: bool = False) -> str:
+    """Check one feature id and return it without surrounding blanks.
+
+    Parameters
+    ----------
+    value : Any
+        The id as given.
+    field : str, default "id"
+        The field named in the error.
+    numbers : bool, default False
+        Accept a whole number (from a file's integer id column) as its digits;
+        otherwise only text is an id, so a JSON ``5`` is refused, not coerced.
+
+    Raises
+    ------
+    ValidationError
+        When the id is not 1 to 64 letters (any script), digits, ``_``, ``-``
+        or ``.``, starting with a letter, digit or ``_``.
+
+    Examples
+    --------
+    >>> validate_id(" 中原-S001.2 ")
+    '中原-S001.2'
+    >>> validate_id("a/b?c")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    geo.errors.ValidationError: field 'id': 'a/b?c' is not a valid id; ...
+    """
+    text = _id_text(value, field=field, numbers=numbers).strip()
+    if _ID_PATTERN.fullmatch(text) is None:
+        shown = text if len(text) <= 80 else text[:80] + "..."
+        raise ValidationError(
+            f"field {field!r}: {shown!r} is not a valid id; expected 1 to {MAX_ID_LENGTH} "
+            "letters, digits, '_', '-' or '.', starting with a letter, digit or '_'",
+            field=field,
+        )
+    return text
+
+
+def _id_text(value: Any, *, field: str, numbers: bool) -> str:
+    if isinstance(value, str):
+        return value
+    if numbers and not isinstance(value, bool):
+        try:
+            return str(_to_int(value))
+        except (TypeError, ValueError, OverflowError):
+            pass
+    raise ValidationError(
+        f"field {field!r}: {value!r} is not a valid id; ids are text", field=field
+    )
 
 
 def validate_record(
@@ -310,15 +400,50 @@ def _coerce(f: Field, value: Any) -> Any:
         return f.default
     try:
         value = _CONVERTERS[f.kind](value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(
-            f"field {f.name!r}: {value!r} is not a valid {f.kind} ({exc})", field=f.name
+            f"field {f.name!r}: {_shown(value)} is not a valid {f.kind} ({exc})", field=f.name
         ) from None
     if f.choices is not None and value not in f.choices:
         raise ValidationError(
-            f"field {f.name!r}: {value!r} is not one of {', '.join(f.choices)}", field=f.name
+            f"field {f.name!r}: {_shown(value)} is not one of {', '.join(f.choices)}",
+            field=f.name,
         )
+    _check_limits(f, value)
     return value
+
+
+def _shown(value: Any) -> str:
+    """Show a value in an error message, shortened: messages echo input, never pages of it."""
+    text = repr(value)
+    return text if len(text) <= 100 else text[:100] + "...'"
+
+
+def _check_limits(f: Field, value: Any) -> None:
+    """Refuse text with NUL or over its cap, numbers out of range, future dates."""
+    problem = None
+    if f.kind == "str":
+        if "\x00" in value:
+            problem = "contains a NUL character"
+        elif f.max_length is not None and len(value) > f.max_length:
+            problem = f"is {len(value)} characters long; at most {f.max_length} are allowed"
+    elif f.kind in ("int", "float"):
+        problem = _range_problem(f, value)
+    elif f.not_future and value > bureau_today().isoformat():
+        problem = f"{value} is in the future (today is {bureau_today().isoformat()}, UTC+8)"
+    if problem is not None:
+        raise ValidationError(f"field {f.name!r}: {problem}", field=f.name)
+
+
+def _range_problem(f: Field, value: float) -> str | None:
+    low, high = f.minimum, f.maximum
+    too_low = low is not None and (value <= low if f.exclusive_minimum else value < low)
+    if not too_low and (high is None or value <= high):
+        return None
+    above = "above" if f.exclusive_minimum else "at least"
+    bounds = [] if low is None else [f"{above} {low:g}"]
+    bounds += [] if high is None else [f"at most {high:g}"]
+    return f"{value!r} is out of range; expected {' and '.join(bounds)}"
 
 
 def _to_str(value: Any) -> str:
@@ -328,6 +453,8 @@ def _to_str(value: Any) -> str:
 def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
+    if isinstance(value, int):
+        return value  # exact: float() would round integers past 2**53
     number = float(value)
     if not number.is_integer():
         raise ValueError("not a whole number")

@@ -298,7 +298,9 @@ def item(
 def _etag(cid: str, fid: str, feature: dict[str, Any]) -> str:
     version = feature["properties"].get("version")
     if version is not None:
-        return f'"{cid}-{fid}-v{version}"'
+        from api.etags import etag_for  # ASCII header even for a Chinese id
+
+        return etag_for(cid, fid, version)
     digest = hashlib.sha256(repr(feature).encode()).hexdigest()[:16]
     return f'"{digest}"'
 

@@ -12,8 +12,9 @@ from api.deps import StoreDep
 from api.params import refuse_unknown_params
 from api.responses import json_response
 from api.routes.edits import Body, feature_response
-from geo.inspections import campaign_progress, record_inspection
-from geo.ledger import Feature
+from geo.edits import create_feature, feature_from_geojson
+from geo.inspections import campaign_progress
+from geo.ledger import MAX_ROUND, Feature
 from geo.store import Query
 
 __all__ = ["router"]
@@ -25,7 +26,11 @@ SourceId = Annotated[str, Path(description="Source id, e.g. S00001")]
 
 @router.get("/collections/sources/items/{fid}/inspections", summary="Inspections of a source")
 def source_inspections(request: Request, store: StoreDep, fid: SourceId) -> Response:
-    """Every inspection of one source, oldest first."""
+    """Every inspection of one source, oldest first; 404 for an unknown or deleted source.
+
+    A deleted source's inspections stay in the ledger (with its history) and
+    come back when the source is restored, but are not listed under it meanwhile.
+    """
     refuse_unknown_params(request, set())
     store.get("sources", fid)
     frame = store.read("inspections", query=Query(filters={"source_id": fid}))
@@ -44,20 +49,20 @@ def add_inspection(
     geometry holding them). The source's ``last_inspected`` follows the
     latest inspection; ``closed_down`` sets its status to ``closed``.
     """
-    from geo.edits import feature_from_geojson
-
     if isinstance(body, dict) and body.get("type") != "Feature":
         body = {"type": "Feature", "properties": body, "geometry": None}
     feature = feature_from_geojson("inspections", body)
     props = {**feature.properties, "source_id": fid}
-    stored = record_inspection(store, Feature(feature.id, props), actor=actor_of(token))
-    return feature_response(request, store, "inspections", str(stored.id), status=201)
+    stored = create_feature(store, "inspections", Feature(feature.id, props),
+                            actor=actor_of(token))
+    return feature_response(request, store, "inspections", stored, status=201)
 
 
 @router.get("/campaigns/{round_no}", summary="Progress of an inspection round")
 def campaign(
     request: Request, store: StoreDep,
-    round_no: Annotated[int, Path(ge=1, description="Inspection round, 1 or more")],
+    round_no: Annotated[int, Path(ge=1, le=MAX_ROUND,
+                                  description=f"Inspection round, 1 to {MAX_ROUND}")],
 ) -> Response:
     """For a round, per community, which sources were and were not inspected."""
     refuse_unknown_params(request, set())

@@ -284,3 +284,233 @@ def test_html_payloads_are_stored_as_given_and_shown_as_text(ledger: Ledger) -> 
     assert "<script>" not in kml and "&lt;script&gt;" in kml
     geojson = ledger.client.get("/collections/sources/items?f=json").json()
     assert PAYLOAD in [f["properties"]["name"] for f in geojson["features"]]
+
+
+# -- station radius (H1) ------------------------------------------------------------------------
+
+
+def station(radius_m: Any = 3000.0, **props: Any) -> dict:
+    return {"type": "Feature", "properties": {"name": "新站", "radius_m": radius_m, **props},
+            "geometry": {"type": "Point", "coordinates": list(STATION)}}
+
+
+BAD_RADII = [-5.0, 0, 1e308, 50_000.01, "Infinity"]
+BAD_RADII_IDS = ["negative", "zero", "1e308", "above-50km", "inf-text"]
+
+
+@pytest.mark.parametrize("radius_m", BAD_RADII, ids=BAD_RADII_IDS)
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_station_radius_out_of_range_is_422_and_reads_keep_working(
+    ledger: Ledger, method: str, radius_m: Any
+) -> None:
+    if method == "post":
+        res = ledger.client.post("/collections/stations/items", json=station(radius_m, id="M-2"),
+                                 headers=ledger.auth())
+    elif method == "put":
+        res = ledger.client.put("/collections/stations/items/M-1", json=station(radius_m),
+                                headers=ledger.auth(**{"If-Match": '"stations-M-1-v1"'}))
+    else:
+        res = patch(ledger, "M-1", {"properties": {"radius_m": radius_m}}, '"stations-M-1-v1"',
+                    cid="stations")
+    assert res.status_code == 422, res.text
+    assert res.json()["field"] == "radius_m"
+    assert ledger.store.count("stations") == 1
+    assert ledger.store.get("stations", "M-1").version == 1
+    for url in ("/collections/sources/items", "/priority", "/reports/summary?by=station"):
+        assert ledger.client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_json_nan_and_infinity_are_not_numbers(ledger: Ledger, token: str) -> None:
+    body = json.dumps(station(id="M-2")).replace("3000.0", token)
+    res = ledger.client.post("/collections/stations/items", content=body,
+                             headers=ledger.auth(**{"Content-Type": "application/json"}))
+    assert res.status_code == 400 and token in res.json()["detail"]
+    assert ledger.store.count("stations") == 1
+
+
+def test_station_import_with_a_bad_radius_is_rejected(ledger: Ledger) -> None:
+    data = "id,name,radius_m,lon,lat\nM-2,好站,2500,113.6,34.7\nM-3,坏站,-5,113.6,34.7\n"
+    res = ledger.client.post("/import?layer=stations", files={"file": ("m.csv", data.encode())},
+                             headers=ledger.auth())
+    assert res.status_code == 422
+    [rejected] = res.json()["rejected"]
+    assert rejected["row"] == 3 and "radius_m" in rejected["reason"]
+    assert ledger.store.count("stations") == 1
+
+
+# -- a committed write answers success (H2) --------------------------------------------------
+
+
+def test_a_committed_create_answers_201_even_when_derived_fields_fail(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.errors import ValidationError
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ValidationError("station 'M-x' has radius_m -5.0", field="radius_m")
+
+    monkeypatch.setattr(ledger.store, "flag_priority", refuse)
+    res = ledger.client.post("/collections/sources/items", json=feature(id="S-new"),
+                             headers=ledger.auth())
+    assert res.status_code == 201, res.text
+    assert res.headers["etag"] == '"sources-S-new-v1"'
+    props = res.json()["properties"]
+    assert props["name"] == "新店" and props["priority"] is None
+    res = patch(ledger, "S-new", {"properties": {"name": "改名"}}, '"sources-S-new-v1"')
+    assert res.status_code == 200 and res.headers["etag"] == '"sources-S-new-v2"'
+    monkeypatch.undo()
+    assert ledger.store.get("sources", "S-new").properties["name"] == "改名"
+
+
+def test_the_answer_to_a_write_is_what_get_answers(ledger: Ledger) -> None:
+    def got(url: str) -> dict:
+        body = ledger.client.get(url).json()
+        body.pop("links")  # GET adds navigation links; a write answers the feature
+        return body
+
+    created = ledger.client.post("/collections/sources/items", json=feature(id="S-new"),
+                                 headers=ledger.auth())
+    assert created.json() == got("/collections/sources/items/S-new")
+    changed = patch(ledger, "M-1", {"properties": {"radius_m": 2500}}, '"stations-M-1-v1"',
+                    cid="stations")
+    assert changed.json() == got("/collections/stations/items/M-1")
+
+
+# -- ids of deleted features (H6) -----------------------------------------------------------------
+
+
+def _delete_far(ledger: Ledger) -> None:
+    res = ledger.client.delete("/collections/sources/items/S-far",
+                               headers=ledger.auth(**{"If-Match": '"sources-S-far-v1"'}))
+    assert res.status_code == 204
+
+
+def test_post_with_the_id_of_a_deleted_source_is_409(ledger: Ledger) -> None:
+    _delete_far(ledger)
+    res = ledger.client.post("/collections/sources/items", json=feature(id="S-far"),
+                             headers=ledger.auth())
+    assert res.status_code == 409
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert "belonged to deleted" in res.json()["detail"]
+    assert ledger.client.get("/collections/sources/items/S-far").status_code == 404
+    changes = ledger.client.get("/collections/sources/items/S-far/history").json()["changes"]
+    assert [c["operation"] for c in changes] == ["create", "delete"]
+
+
+def _import_far(ledger: Ledger, mode: str):
+    data = f"id,name,category,lon,lat\nS-far,远处烧烤,bbq,{FAR[0]},{FAR[1]}\n"
+    return ledger.client.post(f"/import?layer=sources&mode={mode}",
+                              files={"file": ("s.csv", data.encode())}, headers=ledger.auth())
+
+
+def test_append_import_with_the_id_of_a_deleted_source_is_409(ledger: Ledger) -> None:
+    _delete_far(ledger)
+    res = _import_far(ledger, "append")
+    assert res.status_code == 409 and "belonged to deleted" in res.json()["detail"]
+    assert ledger.store.count("sources") == 1
+
+
+@pytest.mark.parametrize("mode", ["upsert", "replace"])
+def test_upsert_or_replace_import_restores_a_deleted_source(ledger: Ledger, mode: str) -> None:
+    _delete_far(ledger)
+    res = _import_far(ledger, mode)
+    assert res.status_code == 200, res.text
+    assert ledger.client.get("/collections/sources/items/S-far").status_code == 200
+
+
+# -- ids (M12) ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fid", ["a/b?c#d", "x" * 5000, 5, "S far", "..", "\u0000"],
+    ids=["url-chars", "5000-chars", "integer", "space", "dotdot", "nul"])
+def test_ids_must_be_safe_text(ledger: Ledger, fid: Any) -> None:
+    before = ledger.store.count("sources")
+    res = ledger.client.post("/collections/sources/items", json=feature(id=fid),
+                             headers=ledger.auth())
+    assert res.status_code == 422 and res.json()["field"] == "id"
+    assert ledger.store.count("sources") == before
+
+
+def test_cjk_ids_are_fine_can_be_fetched_and_changed(ledger: Ledger) -> None:
+    from urllib.parse import quote
+
+    fid = "中原-餐饮_1.2"
+    res = ledger.client.post("/collections/sources/items", json=feature(id=fid),
+                             headers=ledger.auth())
+    assert res.status_code == 201, res.text
+    assert res.headers["location"].endswith(f"/collections/sources/items/{quote(fid)}")
+    got = ledger.client.get(res.headers["location"])
+    assert got.json()["id"] == fid and got.headers["etag"] == res.headers["etag"]
+    assert res.headers["etag"].isascii()
+    res = patch(ledger, fid, {"properties": {"name": "改"}}, res.headers["etag"])
+    assert res.status_code == 200 and res.headers["etag"].endswith('-v2"')
+
+
+def test_import_rows_with_bad_ids_say_which_row_and_why(ledger: Ledger) -> None:
+    data = (f"id,name,category,lon,lat\nS-ok,好,bbq,{NEAR[0]},{NEAR[1]}\n"
+            f"a/b?c,坏,bbq,{NEAR[0]},{NEAR[1]}\n{'x' * 65},长,bbq,{NEAR[0]},{NEAR[1]}\n")
+    res = ledger.client.post("/import?layer=sources", files={"file": ("s.csv", data.encode())},
+                             headers=ledger.auth())
+    assert res.status_code == 422
+    rejected = res.json()["rejected"]
+    assert [r["row"] for r in rejected] == [3, 4]
+    assert all("not a valid id" in r["reason"] for r in rejected)
+    assert ledger.store.count("sources") == 2
+
+
+# -- If-Match *, no-op patches, text caps, NUL (low) -----------------------------------------
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_if_match_star_matches_any_current_version(ledger: Ledger, method: str) -> None:
+    assert patch(ledger, "S-near", {"properties": {"name": "第二版"}},
+                 '"sources-S-near-v1"').status_code == 200
+    kwargs: dict[str, Any] = {
+        "headers": ledger.auth(**{"Content-Type": "application/json", "If-Match": "*"})}
+    if method != "delete":
+        kwargs["content"] = json.dumps(feature(name="第三版"))
+    res = ledger.client.request(method.upper(), "/collections/sources/items/S-near", **kwargs)
+    assert res.status_code == (204 if method == "delete" else 200), res.text
+    if method != "delete":
+        assert res.headers["etag"] == '"sources-S-near-v3"'
+
+
+def test_a_patch_that_changes_nothing_keeps_version_and_history(ledger: Ledger) -> None:
+    for body in ({"properties": {"name": "近处餐馆"}}, {"properties": {}}, {},
+                 {"properties": {"priority": False, "version": 7}}):
+        res = patch(ledger, "S-near", body, '"sources-S-near-v1"')
+        assert res.status_code == 200 and res.headers["etag"] == '"sources-S-near-v1"'
+    assert len(ledger.store.history("sources", "S-near")) == 1
+    stale = patch(ledger, "S-near", {}, '"sources-S-near-v9"')
+    assert stale.status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("field", "length"), [("name", 201), ("address", 501), ("notes", 2001)])
+def test_overlong_text_is_422_naming_the_field(ledger: Ledger, field: str, length: int) -> None:
+    res = patch(ledger, "S-near", {"properties": {field: "字" * length}}, '"sources-S-near-v1"')
+    assert res.status_code == 422 and res.json()["field"] == field
+    assert ledger.store.get("sources", "S-near").version == 1
+
+
+@pytest.mark.parametrize("field", ["name", "address", "notes"])
+def test_text_with_a_nul_character_is_422_on_every_store(ledger: Ledger, field: str) -> None:
+    body = feature(id="S-nul", **{field: "中原\u0000路"}) if field != "name" else \
+        feature(id="S-nul", name="中原\u0000店")
+    res = ledger.client.post("/collections/sources/items", json=body, headers=ledger.auth())
+    assert res.status_code == 422 and res.json()["field"] == field
+    assert "NUL" in res.json()["detail"]
+    assert ledger.client.get("/collections/sources/items/S-nul").status_code == 404
+
+
+def test_an_import_reason_names_its_row_once(ledger: Ledger) -> None:
+    data = "id,name,category,lon,lat\nS-1,好,bbq,113.6,34.7\nS-2,坏,bbq,113.6,95\n"
+    res = ledger.client.post("/import?layer=sources", files={"file": ("s.csv", data.encode())},
+                             headers=ledger.auth())
+    assert res.status_code == 422
+    [rejected] = res.json()["rejected"]
+    assert rejected["row"] == 3 and "latitude" in rejected["reason"]
+    assert "row" not in rejected["reason"]
+    assert res.json()["detail"].count("row 3") == 1

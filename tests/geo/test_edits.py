@@ -68,3 +68,57 @@ def test_patch_keeps_unpatched_fields_and_geometry() -> None:
     assert props == {"name": "店", "category": "bbq"} and geometry is None
     with pytest.raises(ValidationError, match="ids never change"):
         patch_feature("sources", current, {"id": "S-2"})
+
+
+@pytest.mark.parametrize(
+    "fid", [5, "a/b?c#d", "x" * 5000], ids=["integer", "url-chars", "5000-chars"])
+@pytest.mark.parametrize("where", ["feature", "properties"])
+def test_ids_are_checked_not_coerced(fid, where) -> None:
+    body = {**doc(), "id": fid} if where == "feature" else doc(id=fid)
+    with pytest.raises(ValidationError, match="not a valid id") as info:
+        feature_from_geojson("sources", body)
+    assert info.value.field == "id"
+
+
+def test_a_blank_id_asks_for_a_new_one() -> None:
+    assert feature_from_geojson("sources", {**doc(), "id": " "}).id is None
+
+
+# -- writes through a store (both kinds) ---------------------------------------------------
+
+
+def _source(fid: str | None = "S-1", **props) -> Feature:
+    return Feature(fid, {"name": "店", "category": "bbq", **props}, Point(113.65, 34.75))
+
+
+def test_the_id_of_a_deleted_feature_is_not_given_to_a_new_one(store) -> None:
+    from geo.edits import create_feature, delete_feature
+    from geo.errors import DeletedIdError
+
+    create_feature(store, "sources", _source(), actor="t")
+    delete_feature(store, "sources", "S-1", expected_version=1, actor="t")
+    with pytest.raises(DeletedIdError, match="'S-1' belonged to deleted"):
+        create_feature(store, "sources", _source(name="另一家"), actor="t")
+    assert [e.operation for e in store.history("sources", "S-1")] == ["create", "delete"]
+    assert create_feature(store, "sources", _source("S-2"), actor="t").id == "S-2"
+
+
+def test_an_edit_that_changes_nothing_keeps_version_and_history(store) -> None:
+    from geo.edits import change_feature
+
+    stored = store.create("sources", _source(address="中原路1号"), actor="t")
+    same = change_feature(store, "sources", stored, {"address": " 中原路1号 ", "name": "店"},
+                          Point(113.65, 34.75), expected_version=1, actor="t")
+    assert same.version == 1 and len(store.history("sources", "S-1")) == 1
+    changed = change_feature(store, "sources", stored, {"address": "中原路2号"},
+                             expected_version=1, actor="t")
+    assert changed.version == 2 and len(store.history("sources", "S-1")) == 2
+
+
+def test_a_stale_version_is_refused_even_when_nothing_changes(store) -> None:
+    from geo.edits import change_feature
+    from geo.errors import VersionMismatchError
+
+    stored = store.create("sources", _source(), actor="t")
+    with pytest.raises(VersionMismatchError):
+        change_feature(store, "sources", stored, {}, expected_version=7, actor="t")

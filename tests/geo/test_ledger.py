@@ -119,3 +119,114 @@ def test_layers_and_unknown_layer():
     assert get_layer("sources").field_names[0] == "id"
     with pytest.raises(NotFoundError, match="unknown layer 'nope'"):
         get_layer("nope")
+
+
+# -- limits: radius, round, dates, text, ids -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "radius_m",
+    [-5.0, 0.0, float("inf"), "Infinity", 1e308, 50_000.01],
+    ids=["negative", "zero", "inf", "inf-text", "1e308", "above-50km"],
+)
+def test_station_radius_must_be_positive_finite_and_at_most_50_km(radius_m):
+    with pytest.raises(ValidationError, match="'radius_m'") as info:
+        validate_record("stations", {"name": "站", "radius_m": radius_m}, ZZ)
+    assert info.value.field == "radius_m"
+
+
+@pytest.mark.parametrize("radius_m", [0.01, 3000, 50_000], ids=["tiny", "default", "max"])
+def test_station_radius_in_range_is_kept(radius_m):
+    props, _, _ = validate_record("stations", {"name": "站", "radius_m": radius_m}, ZZ)
+    assert props["radius_m"] == float(radius_m)
+
+
+INSPECTION = {"source_id": "S1", "date": "2026-05-01", "result": "compliant"}
+
+
+@pytest.mark.parametrize(
+    "round_no",
+    [0, -3, 1001, 99999999999999999999, "99999999999999999999"],
+    ids=["zero", "negative", "above-1000", "huge", "huge-text"],
+)
+def test_round_is_1_to_1000(round_no):
+    with pytest.raises(ValidationError, match="'round'.*out of range") as info:
+        validate_record("inspections", {**INSPECTION, "round": round_no}, None)
+    assert info.value.field == "round"
+    props, _, _ = validate_record("inspections", {**INSPECTION, "round": 1000}, None)
+    assert props["round"] == 1000
+
+
+def test_inspection_dates_after_the_bureaus_today_are_refused():
+    from geo.ledger import bureau_today
+
+    with pytest.raises(ValidationError, match="'date'.*in the future") as info:
+        validate_record("inspections", {**INSPECTION, "date": "2099-05-02"}, None)
+    assert info.value.field == "date"
+    today = bureau_today().isoformat()
+    props, _, _ = validate_record("inspections", {**INSPECTION, "date": today}, None)
+    assert props["date"] == today
+
+
+@pytest.mark.parametrize(
+    ("layer", "props", "field"),
+    [
+        ("sources", {"name": "老王\x00烧烤", "category": "bbq"}, "name"),
+        ("sources", {"name": "x", "category": "bbq", "notes": "a\x00"}, "notes"),
+        ("inspections", {**INSPECTION, "inspector": "\x00"}, "inspector"),
+    ],
+    ids=["name", "notes", "inspector"],
+)
+def test_text_with_a_nul_character_is_refused(layer, props, field):
+    geometry = ZZ if layer == "sources" else None
+    with pytest.raises(ValidationError, match="NUL") as info:
+        validate_record(layer, props, geometry)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "cap"),
+    [("name", 200), ("address", 500), ("notes", 2000), ("community", 200)],
+)
+def test_text_fields_are_capped(field, cap):
+    base = {"name": "x", "category": "bbq"}
+    props, _, _ = validate_record("sources", {**base, field: "字" * cap}, ZZ)
+    assert len(props[field]) == cap
+    with pytest.raises(ValidationError, match=f"at most {cap}") as info:
+        validate_record("sources", {**base, field: "字" * (cap + 1)}, ZZ)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "fid",
+    ["a/b?c#d", "x" * 65, "x" * 5000, 5, 5.0, True, "", " ", ".", "..", "-x", "S 1", "S\x001"],
+    ids=["url-chars", "65-chars", "5000-chars", "int", "float", "bool", "empty", "blank",
+         "dot", "dotdot", "leading-hyphen", "space", "nul"],
+)
+def test_invalid_ids_are_refused(fid):
+    from geo.ledger import validate_id
+
+    with pytest.raises(ValidationError, match="not a valid id") as info:
+        validate_id(fid)
+    assert info.value.field == "id"
+
+
+@pytest.mark.parametrize(
+    ("fid", "expected"),
+    [(" S-00001 ", "S-00001"), ("中原区_餐饮.7", "中原区_餐饮.7"), ("x" * 64, "x" * 64),
+     ("_1", "_1")],
+    ids=["trimmed", "cjk", "64-chars", "underscore-first"],
+)
+def test_valid_ids_are_kept(fid, expected):
+    from geo.ledger import validate_id
+
+    assert validate_id(fid) == expected
+
+
+def test_integer_ids_from_files_are_their_digits():
+    from geo.ledger import validate_id
+
+    assert validate_id(5, numbers=True) == "5" and validate_id(12.0, numbers=True) == "12"
+    for bad in (5.5, True):
+        with pytest.raises(ValidationError, match="not a valid id"):
+            validate_id(bad, numbers=True)

@@ -794,6 +794,20 @@ def test_flag_priority_uses_each_station_radius_and_the_override(store: Store) -
         )
 
 
+def test_flag_priority_of_some_ids_is_those_rows_of_the_whole(store: Store) -> None:
+    spots = _ring_sources(store)
+    _stations(store, [("M-1", STATION, 3000.0)])
+    whole = store.flag_priority()
+    wanted = sorted(spots)[1::3]
+    part = store.flag_priority(ids=[*reversed(wanted), "S-nowhere", wanted[0]])
+    assert part["id"].tolist() == wanted  # ordered by id, unknown and repeated ids skipped
+    expected = whole[whole["id"].isin(wanted)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected)
+    wide = store.flag_priority(radius_m=9000.0, ids=wanted)
+    assert wide["priority"].all()
+    assert len(store.flag_priority(ids=[])) == 0
+
+
 def test_flag_priority_without_stations_flags_nothing(store: Store) -> None:
     store.create("sources", source("S-1"), actor="t")
     flags = store.flag_priority()

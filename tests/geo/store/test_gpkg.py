@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +33,6 @@ from geo.store.gpkg import GeoPackageStore
 
 REPO = Path(__file__).resolve().parents[3]
 GEO_LAYERS = [name for name, layer in LAYERS.items() if layer.has_geometry]
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "ledger.gpkg"
-
-
-@pytest.fixture
-def gpkg(path: Path) -> Iterator[GeoPackageStore]:
-    store = GeoPackageStore(path)
-    store.init_schema()
-    yield store
-    store.close()
 
 
 def square(lon: float, lat: float, half: float = 0.001) -> Polygon:
@@ -191,6 +178,35 @@ def test_file_is_a_geopackage_1_3(gpkg: GeoPackageStore, path: Path) -> None:
         path, "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'sources'"
     )[0]
     assert bounds == pytest.approx((113.60, 34.74, 113.671, 34.761), abs=1e-9)
+
+
+def test_gdal_reads_a_fresh_store_still_open_without_a_header_warning(
+    gpkg: GeoPackageStore, path: Path
+) -> None:
+    gpkg.count("sources")  # the store holds the file open: nothing has closed and checkpointed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = pyogrio.read_dataframe(path, layer="sources")
+        layers = pyogrio.list_layers(path)
+    assert len(frame) == 0 and "sources" in layers[:, 0]
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "application_id" in m or "user_version" in m], messages
+    with open(path, "rb") as fp:  # the header is in the file itself, not only in the WAL
+        head = fp.read(72)
+    assert head[68:72] == b"GPKG" and int.from_bytes(head[60:64], "big") == 10300
+
+
+def test_reopening_a_store_leaves_its_wal_alone(gpkg: GeoPackageStore, path: Path) -> None:
+    gpkg.create("sources", Feature("S-1", {"name": "店", "category": "bbq"},
+                                   Point(113.65, 34.75)), actor="t")
+    wal = Path(f"{path}-wal")
+    size = wal.stat().st_size
+    again = GeoPackageStore(path)
+    try:
+        again.init_schema()  # the header is already on disk: no checkpoint to wait for
+        assert wal.stat().st_size >= size > 0
+    finally:
+        again.close()
 
 
 def test_geometry_blobs_follow_the_geopackage_layout(gpkg: GeoPackageStore, path: Path) -> None:

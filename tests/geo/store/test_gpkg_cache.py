@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,23 +64,31 @@ def stations() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "ledger.gpkg"
+def gpkg(gpkg: GeoPackageStore) -> GeoPackageStore:
+    """The fresh store of conftest.py holding 2000 sources and two stations."""
+    gpkg.write_frame("sources", sources(2000), mode="append", actor="t")
+    gpkg.write_frame("stations", stations(), mode="append", actor="t")
+    return gpkg
 
 
-@pytest.fixture
-def gpkg(path: Path) -> Iterator[GeoPackageStore]:
-    store = GeoPackageStore(path)
-    store.init_schema()
-    store.write_frame("sources", sources(2000), mode="append", actor="t")
-    store.write_frame("stations", stations(), mode="append", actor="t")
-    yield store
-    store.close()
+def uncached(path: Path) -> GeoPackageStore:
+    """A store on ``path`` whose reads always go to the file, never to a snapshot."""
+    reader = GeoPackageStore(path)
+    reader._read_cached = lambda layer, query: None  # type: ignore[method-assign]
+    return reader
+
+
+def fresh_read(path: Path, layer: str, query: Query | None = None) -> pd.DataFrame:
+    reader = uncached(path)
+    try:
+        return reader.read(layer, query=query)
+    finally:
+        reader.close()
 
 
 def fresh_within(path: Path, lon: float, lat: float, radius_m: float) -> pd.DataFrame:
     """The uncached truth: the engine on a fresh read, rows as a fresh read of their ids."""
-    reader = GeoPackageStore(path)
+    reader = uncached(path)
     try:
         ranked = radius.within(reader.read("sources"), lon, lat, radius_m=radius_m)
         ids = ranked["id"].tolist()
@@ -95,7 +102,7 @@ def fresh_within(path: Path, lon: float, lat: float, radius_m: float) -> pd.Data
 
 
 def fresh_flags(path: Path, radius_m: float | None = None) -> pd.DataFrame:
-    reader = GeoPackageStore(path)
+    reader = uncached(path)
     try:
         src, sta = reader.read("sources"), reader.read("stations")
     finally:
@@ -137,6 +144,32 @@ def test_flag_priority_matches_the_uncached_engine(
 ) -> None:
     assert_same(gpkg.flag_priority(radius_m=radius_m), fresh_flags(path, radius_m))
     assert_same(gpkg.flag_priority(radius_m=radius_m), fresh_flags(path, radius_m))
+
+
+READS = [
+    pytest.param(None, id="whole-layer"),
+    pytest.param(Query(ids=("S-00007", "S-01999", "S-nowhere", "S-00003", "S-00007")), id="ids"),
+    pytest.param(Query(limit=50, offset=1990), id="last-page"),
+    pytest.param(Query(limit=0), id="no-rows"),
+    pytest.param(Query(ids=tuple(f"S-{i:05d}" for i in range(0, 2000, 7)), limit=40, offset=20),
+                 id="a-page-of-ids"),
+    pytest.param(Query(filters={"name": ["店7", "区监测站"]}), id="filter-reads-the-file"),
+]
+
+
+@pytest.mark.parametrize("query", READS)
+def test_reads_match_the_file(gpkg: GeoPackageStore, path: Path, query: Query | None) -> None:
+    gpkg.within("sources", *STATION, radius_m=3000.0)  # the snapshot exists
+    for layer in ("sources", "stations"):
+        assert_same(gpkg.read(layer, query=query), fresh_read(path, layer, query))
+
+
+def test_a_page_keeps_fresh_read_dtypes(gpkg: GeoPackageStore, path: Path) -> None:
+    append_with_gdal_in_a_subprocess(gpkg, path)  # one row with NULL demo: an object column
+    assert gpkg.read("sources")["demo"].dtype == object
+    page = gpkg.read("sources", query=Query(limit=10))
+    assert page["demo"].dtype == np.bool_
+    assert_same(page, fresh_read(path, "sources", Query(limit=10)))
 
 
 def test_stations_are_served_from_the_snapshot_too(gpkg: GeoPackageStore) -> None:
@@ -204,6 +237,8 @@ def test_a_commit_by_any_writer_invalidates_the_snapshot(
     flags_after = gpkg.flag_priority()
     assert len(flags_after) == len(flags_before) + 1
     assert_same(flags_after, fresh_flags(path))
+    assert gpkg.flag_priority(ids=["S-new"])["id"].tolist() == ["S-new"]
+    assert_same(gpkg.read("sources"), fresh_read(path, "sources"))
 
 
 def test_a_gdal_row_with_null_fields_keeps_fresh_read_dtypes(
@@ -250,6 +285,12 @@ def test_callers_get_copies(gpkg: GeoPackageStore, path: Path) -> None:
     again.iloc[0, again.columns.get_loc("nearest_station")] = "M-x"
     found = gpkg.within("sources", *STATION, radius_m=3000.0)
     found.loc[:, "name"] = "changed"
+    whole = gpkg.read("sources")
+    whole.loc[:, "name"] = "changed"
+    whole.iloc[0, whole.columns.get_loc("category")] = "bbq"
+    page = gpkg.read("sources", query=Query(limit=5))
+    page.loc[:, "name"] = "changed"
+    assert_same(gpkg.read("sources"), fresh_read(path, "sources"))
     assert_same(gpkg.flag_priority(), fresh_flags(path))
     assert_same(
         gpkg.within("sources", *STATION, radius_m=3000.0), fresh_within(path, *STATION, 3000.0)

@@ -23,7 +23,7 @@ from shapely import LineString, Point, Polygon
 
 from geo.errors import DuplicateIdError, StoreError, ValidationError
 from geo.ledger import LAYERS, Feature
-from geo.store import _pg_radius
+from geo.store import Query, _pg_radius
 from geo.store.postgis import PostGISStore
 from tests.conftest import pg_url
 
@@ -232,10 +232,23 @@ def test_priority_query_uses_the_station_index(pg):
     )
     pg.write_frame("stations", frame, mode="append", actor="t")
     pg.write_frame("sources", _sources_frame([Point(*STATION)]), mode="append", actor="t")
-    params = {"radius_m": None, "wide_m": _pg_radius.widened(3000.0)}
+    params = {"radius_m": None, "wide_m": _pg_radius.widened(3000.0), "ids": None}
     plan = _explain(pg, _pg_radius.flag_sql(pg.schema), params)
     print(plan)
     assert plan.count("stations_geog_gist") == 2 and "Seq Scan on stations" not in plan
+
+
+def test_priority_of_a_page_of_ids_reads_only_those_sources(pg):
+    rng = np.random.default_rng(9)
+    points = shapely.points(113.3 + rng.random(20_000) * 0.8, 34.5 + rng.random(20_000) * 0.6)
+    pg.write_frame("sources", _sources_frame(list(points)), mode="append", actor="t")
+    with psycopg.connect(pg_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(pg.schema, "sources")))
+    some = pg.read("sources", query=Query(limit=100, offset=500))["id"].tolist()
+    params = {"radius_m": None, "wide_m": _pg_radius.widened(3000.0), "ids": some}
+    plan = _explain(pg, _pg_radius.flag_sql(pg.schema), params)
+    print(plan)
+    assert "Index Cond: (id = ANY" in plan and "Seq Scan on sources" not in plan
 
 
 # -- exactness at the boundary, in the database ----------------------------------------
