@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo import radius as radius_engine
 from geo.errors import NotFoundError
 from geo.ledger import CATEGORIES, STATUSES
+from geo.priority import join_derived
 from geo.store import Query, Store
 from geo.zones import station_zones
 
@@ -75,13 +75,13 @@ def get_collection(cid: str) -> Collection:
 
 
 def with_derived(store: Store, sources: pd.DataFrame) -> pd.DataFrame:
-    """Add priority, nearest_station, distance_m, stations to a page of sources."""
-    stations = store.read("stations")
-    flags = radius_engine.flag_priority(sources, stations).to_frame()
-    out = sources.copy()
-    for column in ("priority", "nearest_station", "distance_m", "stations"):
-        out[column] = flags[column].to_numpy()
-    return out
+    """Add priority, nearest_station, distance_m, stations to a page of sources.
+
+    The fields come from the store's own :meth:`~geo.store.base.Store.flag_priority`
+    for just these ids: kept from request to request by the GeoPackage store,
+    measured in the database by PostGIS, and so the same as ``/priority`` says.
+    """
+    return join_derived(sources, store.flag_priority(ids=sources["id"].tolist()))
 
 
 def page_frame(

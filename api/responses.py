@@ -8,20 +8,21 @@ bounded however many features are exported.
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pandas as pd
 from fastapi import Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from geo.errors import InputError
-from geo.io.writers import EXPORT_FORMATS, export_frame, iter_features
+from geo.io.writers import EXPORT_FORMATS, Frames, export_frame, iter_features, pages_of
 
 __all__ = [
     "FEATURE_FORMATS",
@@ -60,8 +61,8 @@ def json_response(
     return JSONResponse(body, media_type=media_type, headers=headers or None)
 
 
-def export_response(frame: pd.DataFrame, *, fmt: str, name: str) -> FileResponse:
-    """Write ``frame`` in ``fmt`` to a temporary file and stream it as a download."""
+def export_response(frame: Frames, *, fmt: str, name: str) -> FileResponse:
+    """Write ``frame`` (or its pages) in ``fmt`` to a temporary file; stream it as a download."""
     suffix, media_type = EXPORT_FORMATS[_EXPORT_OF[fmt]]
     handle, tmp = tempfile.mkstemp(prefix="zonewatch-", suffix=suffix)
     os.close(handle)
@@ -79,30 +80,40 @@ def export_response(frame: pd.DataFrame, *, fmt: str, name: str) -> FileResponse
     )
 
 
-_FEATURES_PER_CHUNK = 500
+_FEATURES_PER_CHUNK = 1000
 
 
-def stream_feature_collection(frame: pd.DataFrame, **members: Any) -> StreamingResponse:
-    """Stream ``frame`` as a GeoJSON FeatureCollection, a few hundred features a chunk.
+def _json_bytes(value: Any) -> bytes:
+    """Encode ``value`` as compact UTF-8 JSON (orjson: ~7x the stdlib encoder here).
 
-    Radius and priority answers have no page limit (up to the whole ledger);
-    streaming keeps the encoded document out of memory.
+    Floats keep every digit (shortest round-trip form, as ``repr``);
+    :func:`~geo.io.writers.iter_features` has already turned NaN into null.
     """
-    head = json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False,
-                      allow_nan=False)
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
 
-    def chunks() -> Iterator[bytes]:
-        yield (head[:-1] + ', "features": [').encode()
-        batch: list[str] = []
-        separator = ""
-        for feature in iter_features(frame):
-            batch.append(json.dumps(feature, ensure_ascii=False, allow_nan=False,
-                                    separators=(",", ":")))
-            if len(batch) == _FEATURES_PER_CHUNK:
-                yield (separator + ",".join(batch)).encode()
-                batch, separator = [], ","
-        if batch:
-            yield (separator + ",".join(batch)).encode()
-        yield b"]}"
 
-    return StreamingResponse(chunks(), media_type=GEOJSON)
+def stream_feature_collection(frame: Frames, **members: Any) -> Response:
+    """Answer ``frame`` (or its pages) as a GeoJSON FeatureCollection.
+
+    Radius and priority answers have no page limit (up to the whole ledger):
+    a large answer is streamed a thousand features a chunk, and pages are
+    read as the stream reaches them, which keeps the ledger and the encoded
+    document out of memory. One frame that fits in one chunk is sent whole,
+    with a Content-Length: a stream costs a thread hand-off per chunk.
+    """
+    head = _json_bytes({"type": "FeatureCollection", **members})[:-1] + b',"features":['
+    chunks = _feature_chunks(frame, head)
+    if isinstance(frame, pd.DataFrame) and len(frame) <= _FEATURES_PER_CHUNK:
+        return Response(b"".join(chunks), media_type=GEOJSON)
+    return StreamingResponse(chunks, media_type=GEOJSON)
+
+
+def _feature_chunks(frame: Frames, head: bytes) -> Iterator[bytes]:
+    yield head
+    features = itertools.chain.from_iterable(map(iter_features, pages_of(frame)))
+    separator = b""
+    while batch := list(itertools.islice(features, _FEATURES_PER_CHUNK)):
+        # a list encodes as "[...]": drop the brackets, the caller's array holds them
+        yield separator + _json_bytes(batch)[1:-1]
+        separator = b","
+    yield b"]}"

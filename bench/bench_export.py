@@ -3,6 +3,7 @@
 Usage::
 
     python bench/bench_export.py [--sources 100000] [--formats json,csv,gpkg,fgb]
+                                 [--pg postgresql:///test]
 
 Builds a GeoPackage store holding the demo stations and ``--sources``
 sources (the demo sources repeated with new ids and shifted by up to ~1 km),
@@ -12,6 +13,10 @@ so that its peak RSS (VmHWM) is its own:
 * ``items``: ``/collections/sources/items?limit=10000`` page after page;
 * ``priority``: ``/priority?radius_m=50000`` (every source is a priority
   target at 50 km, so the whole ledger is exported in one answer).
+
+With ``--pg`` the store is PostGIS (a throwaway schema, dropped at the end)
+instead of a GeoPackage: no in-memory snapshot, so the rows show what the
+export itself holds.
 
 The response body is streamed and counted, never held by the client, so the
 memory is the server side's. Each row gives the wall time, the output size,
@@ -39,7 +44,7 @@ PAGE = 10_000
 MAX_RADIUS_M = 50_000
 
 
-def build_store(path: Path, n_sources: int) -> None:
+def build_store(path: Path | str, n_sources: int) -> None:
     """Write the demo stations and ``n_sources`` shifted copies of the demo sources."""
     import numpy as np
     import pandas as pd
@@ -48,7 +53,7 @@ def build_store(path: Path, n_sources: int) -> None:
     from geo.demo import load_demo
     from geo.store import open_store
 
-    store = open_store(str(path))
+    store = open_store(str(path), pg_schema=_pg_schema())
     load_demo(store)
     demo = store.read("sources")
     rng = np.random.default_rng(7)
@@ -75,7 +80,7 @@ def run_scenario(store_path: str, scenario: str, fmt: str) -> dict[str, float]:
     from geo.store import open_store
 
     warnings.simplefilter("ignore")
-    store = open_store(store_path)
+    store = open_store(store_path, pg_schema=_pg_schema())
     app = create_app(Settings(store=store_path, seed_demo=False), store=store)
     with TestClient(app) as client:
         client.get("/healthz")
@@ -116,6 +121,11 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _pg_schema() -> str:
+    """Return the PostGIS schema of this run (children inherit it through the environment)."""
+    return os.environ.get("ZONEWATCH_PG_SCHEMA", "zonewatch")
+
+
 def _child(store_path: str, scenario: str, fmt: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", store_path, scenario, fmt],
@@ -129,27 +139,41 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=100_000)
     parser.add_argument("--formats", default="json,csv,gpkg,fgb,shp,xlsx,kml")
     parser.add_argument("--scenarios", default="items,priority")
+    parser.add_argument("--pg", metavar="URL", help="PostGIS database (throwaway schema)")
     parser.add_argument("--child", nargs=3, metavar=("STORE", "SCENARIO", "FORMAT"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_scenario(*args.child)))
         return
+    if args.pg:
+        os.environ["ZONEWATCH_PG_SCHEMA"] = f"zw_bench_export_{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="zonewatch-bench-") as tmp:
-        store_path = str(Path(tmp) / "bench.gpkg")
-        started = time.perf_counter()
-        build_store(Path(store_path), args.sources)
-        print(f"store with {args.sources} sources built in {time.perf_counter() - started:.1f} s")
-        base = _child(store_path, "baseline", "json")
-        print(f"baseline child (app + store, /healthz): peak RSS {base['peak_mib']:.0f} MiB")
-        print(f"{'scenario':<9} {'f':<5} {'seconds':>8} {'MiB out':>8} {'peak MiB':>9} "
-              f"{'growth MiB':>10} {'ratio':>6}")
-        for scenario in args.scenarios.split(","):
-            for fmt in args.formats.split(","):
-                row = _child(store_path, scenario, fmt)
-                growth = row["peak_mib"] - base["peak_mib"]
-                out_mib = row["bytes"] / 2**20
-                print(f"{scenario:<9} {fmt:<5} {row['seconds']:>8.2f} {out_mib:>8.1f} "
-                      f"{row['peak_mib']:>9.0f} {growth:>10.0f} {growth / out_mib:>6.2f}")
+        store_path = args.pg or str(Path(tmp) / "bench.gpkg")
+        try:
+            _run_table(args, store_path)
+        finally:
+            if args.pg:
+                from geo.store.postgis import PostGISStore
+
+                PostGISStore(args.pg, schema=_pg_schema()).drop_schema()
+
+
+def _run_table(args: argparse.Namespace, store_path: str) -> None:
+    """Build the store, then print one row per scenario and format."""
+    started = time.perf_counter()
+    build_store(store_path, args.sources)
+    print(f"store with {args.sources} sources built in {time.perf_counter() - started:.1f} s")
+    base = _child(store_path, "baseline", "json")
+    print(f"baseline child (app + store, /healthz): peak RSS {base['peak_mib']:.0f} MiB")
+    print(f"{'scenario':<9} {'f':<5} {'seconds':>8} {'MiB out':>8} {'peak MiB':>9} "
+          f"{'growth MiB':>10} {'ratio':>6}")
+    for scenario in args.scenarios.split(","):
+        for fmt in args.formats.split(","):
+            row = _child(store_path, scenario, fmt)
+            growth = row["peak_mib"] - base["peak_mib"]
+            out_mib = row["bytes"] / 2**20
+            print(f"{scenario:<9} {fmt:<5} {row['seconds']:>8.2f} {out_mib:>8.1f} "
+                  f"{row['peak_mib']:>9.0f} {growth:>10.0f} {growth / out_mib:>6.2f}", flush=True)
 
 
 if __name__ == "__main__":

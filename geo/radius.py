@@ -45,7 +45,14 @@ from scipy.spatial import cKDTree
 from geo.errors import CoordinateError, ValidationError
 from geo.ledger import DEFAULT_RADIUS_M
 
-__all__ = ["FlagResult", "flag_priority", "geodesic_distance_m", "nearest_station", "within"]
+__all__ = [
+    "FlagResult",
+    "flag_priority",
+    "geodesic_distance_m",
+    "nearest_station",
+    "within",
+    "within_positions",
+]
 
 _GEOD = Geod(ellps="WGS84")
 _A_M = 6378137.0
@@ -184,15 +191,59 @@ def within(
       id  distance_m
     0  a     1109.36
     """
+    positions, distance = within_positions(
+        _check_frame(sources, "sources", ("id",)),
+        sources["id"].to_numpy(dtype=object),
+        lon,
+        lat,
+        radius_m=radius_m,
+    )
+    hits = sources.iloc[positions].copy()
+    hits["distance_m"] = distance
+    return hits.reset_index(drop=True)
+
+
+def within_positions(
+    geometries: np.ndarray, ids: np.ndarray, lon: float, lat: float, *, radius_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Return the positions and distances of geometries within ``radius_m``, nearest first.
+
+    The array form of :func:`within`, for callers that keep their own
+    columns (a store's in-memory snapshot): the same decisions, without
+    building a frame.
+
+    Parameters
+    ----------
+    geometries : ndarray of shapely geometries
+        Lon/lat (EPSG:4326); any geometry type, none missing or empty.
+    ids : ndarray
+        One id per geometry: ties in distance are ordered by id.
+    lon, lat : float
+        The centre, degrees.
+    radius_m : float
+        Geodesic radius in metres.
+
+    Returns
+    -------
+    positions : ndarray of int
+        Indexes into ``geometries``, sorted by distance, ties by id.
+    distance_m : ndarray of float
+        Their geodesic (minimum) distances, in metres.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> geoms = np.array([Point(113.65, 34.8), Point(113.65, 34.76)])
+    >>> pos, dist = within_positions(geoms, np.array(["b", "a"]), 113.65, 34.75, radius_m=3000)
+    >>> pos.tolist(), dist.round(2).tolist()
+    ([1], [1109.36])
+    """
     radius = _check_radius(radius_m)
     centre = _point_sites(np.array([lon]), np.array([lat]), what="centre")
-    flags = _flag(_read_sources(sources), centre, np.array([radius]), uniform=True)
-    rows = flags.pair_source
-    distance = flags.pair_distance_m
-    order = np.lexsort((_rank(flags.ids)[rows], distance))
-    hits = sources.iloc[rows[order]].copy()
-    hits["distance_m"] = distance[order]
-    return hits.reset_index(drop=True)
+    src = _sources_of(np.asarray(geometries, dtype=object), np.asarray(ids, dtype=object))
+    rows, distance = _within_rows(src, centre, radius)
+    order = np.lexsort((_rank(src.ids[rows]), distance))
+    return rows[order], distance[order]
 
 
 def nearest_station(stations: gpd.GeoDataFrame, lon: float, lat: float) -> tuple[str, float] | None:
@@ -333,7 +384,10 @@ def _point_sites(lon: np.ndarray, lat: np.ndarray, *, what: str, ids: object = N
 
 def _read_sources(frame: gpd.GeoDataFrame) -> _Sources:
     geoms = _check_frame(frame, "sources", ("id",))
-    ids = frame["id"].to_numpy(dtype=object)
+    return _sources_of(geoms, frame["id"].to_numpy(dtype=object))
+
+
+def _sources_of(geoms: np.ndarray, ids: np.ndarray) -> _Sources:
     kind = shapely.get_type_id(geoms)
     is_point = kind == _POINT
     if is_point.all():  # the common case: skip the copies
@@ -449,7 +503,7 @@ def _pair_distance_m(
 
 
 def _remeasure(
-    a: _Sites, ia: np.ndarray, b: _Sites, ib: np.ndarray, s: np.ndarray, radius: np.ndarray
+    a: _Sites, ia: np.ndarray, b: _Sites, ib: np.ndarray, s: np.ndarray, radius: np.ndarray | float
 ) -> np.ndarray:
     """Replace estimates within the safety band of ``radius`` by Geod distances."""
     close = np.flatnonzero(np.abs(s - radius) <= _BAND_M)
@@ -830,6 +884,35 @@ def _shape_distances(
 
 
 # --------------------------------------------------------------------------- the engine
+def _within_rows(
+    src: _Sources, centre: _Sites, radius_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``src`` within ``radius_m`` of the one point ``centre`` and their distances.
+
+    The decisions of :func:`_flag` for a single station, without its grid and
+    nearest-station search: with one centre every candidate is one pair.
+    """
+    radius = np.array([radius_m])
+    rows, dist = [np.empty(0, dtype=np.int64)], [np.empty(0)]
+    if len(src.point_rows):
+        pts = _point_sites(src.point_lon, src.point_lat, what="source", ids=src.ids[src.point_rows])
+        d = pts.xyz - centre.xyz
+        c = np.sqrt(np.einsum("ij,ij->j", d, d))
+        near = np.flatnonzero(c <= radius_m + _BAND_M)  # a chord never exceeds its geodesic
+        zero = np.zeros(len(near), dtype=np.int64)
+        s = _pair_distance_m(pts, near, centre, zero, c[near])
+        s = _remeasure(pts, near, centre, zero, s, radius_m)
+        inside = s <= radius_m
+        rows.append(src.point_rows[near[inside]])
+        dist.append(s[inside])
+    if len(src.shapes):
+        shape, _, s = _shape_distances(src.shapes, centre, radius, cKDTree(centre.xyz.T))
+        inside = s <= radius_m
+        rows.append(src.shape_rows[shape[inside]])
+        dist.append(s[inside])
+    return np.concatenate(rows), np.concatenate(dist)
+
+
 def _flag(
     src: _Sources,
     sta: _Sites,

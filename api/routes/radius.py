@@ -22,8 +22,8 @@ from api.settings import Settings
 from geo import crs as crs_mod
 from geo.errors import InputError
 from geo.history import flagged_as_of
-from geo.io.writers import iter_features
-from geo.priority import flagged_sources
+from geo.io.writers import STREAMED_FORMATS, iter_features, pages_of
+from geo.priority import PAGE_SIZE, FlaggedPages, flagged_pages
 
 router = APIRouter(tags=["Radius and priority"])
 
@@ -32,6 +32,16 @@ RadiusOptional = Annotated[float | None, Query(
     description="Radius in metres (geodesic), > 0; default: each station's own radius_m")]
 Format = Annotated[str | None, Query(
     description="json (GeoJSON), html, csv, gpkg, shp (zip), kml, fgb, xlsx")]
+
+
+def _checked_format(
+    request: Request, f: str | None, radius_m: float | None, settings: Settings, params: set[str]
+) -> str:
+    """Check what every radius route checks first; return the response format."""
+    refuse_unknown_params(request, params)
+    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
+    _check_radius(radius_m, settings)
+    return fmt
 
 
 def _check_radius(radius_m: float | None, settings: Settings) -> None:
@@ -45,14 +55,24 @@ def _check_radius(radius_m: float | None, settings: Settings) -> None:
         )
 
 
-def _answer(request: Request, frame: pd.DataFrame, fmt: str, name: str, **extra: Any) -> Response:
+def _answer(
+    request: Request,
+    frame: pd.DataFrame | FlaggedPages,
+    fmt: str,
+    name: str,
+    *,
+    title: str,
+    **extra: Any,
+) -> Response:
+    """Shape radius and priority results; pages are read as the answer is written."""
     if fmt not in PAGE_FORMATS:
         return export_response(frame, fmt=fmt, name=name)
     counts = {"numberMatched": len(frame), "numberReturned": len(frame)}
     if fmt == "html":
-        body = {"type": "FeatureCollection", **extra, **counts, "links": [],
-                "features": list(iter_features(frame))}
-        return html.render(request, "items.html", doc=body, collection=get_collection("sources"))
+        features = [f for page in pages_of(frame) for f in iter_features(page)]
+        body = {"type": "FeatureCollection", **extra, **counts, "links": [], "features": features}
+        return html.render(request, "items.html", doc=body, collection=get_collection("sources"),
+                           title=title)
     return stream_feature_collection(frame, **extra, **counts)
 
 
@@ -70,15 +90,13 @@ def sources_within(
     f: Format = None,
 ) -> Response:
     """Return sources whose geodesic distance to the point is <= radius_m, nearest first."""
-    refuse_unknown_params(request, {"lon", "lat", "radius_m", "crs", "f"})
-    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
-    _check_radius(radius_m, settings)
+    fmt = _checked_format(request, f, radius_m, settings, {"lon", "lat", "radius_m", "crs", "f"})
     label = crs_mod.normalize_label(crs)
     x, y = crs_mod.to_lonlat(lon, lat, crs=label, record="query point")
     crs_mod.check_lonlat(x, y, record="query point")
     frame = store.within("sources", float(x), float(y), radius_m=radius_m)
     centre = {"lon": round(float(x), 7), "lat": round(float(y), 7), "radius_m": radius_m}
-    return _answer(request, frame, fmt, "within", query=centre)
+    return _answer(request, frame, fmt, "within", title="半径范围内污染源", query=centre)
 
 
 @router.get("/stations/{sid}/sources", summary="Sources within a station's radius")
@@ -91,14 +109,14 @@ def station_sources(
     f: Format = None,
 ) -> Response:
     """Return sources inside one monitoring point's radius (its own unless given)."""
-    refuse_unknown_params(request, {"radius_m", "f"})
-    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
-    _check_radius(radius_m, settings)
+    fmt = _checked_format(request, f, radius_m, settings, {"radius_m", "f"})
     station = store.get("stations", sid)
     radius = radius_m if radius_m is not None else float(station.properties["radius_m"])
     point = station.geometry
+    assert point is not None  # every stored station has a Point (geo.ledger.validate_record)
     frame = store.within("sources", point.x, point.y, radius_m=radius)
-    return _answer(request, frame, fmt, f"station-{sid}", station=sid, radius_m=radius)
+    return _answer(request, frame, fmt, f"station-{sid}", title=f"监测点 {sid} 半径范围内污染源",
+                   station=sid, radius_m=radius)
 
 
 @router.get("/priority", summary="Priority targets")
@@ -112,9 +130,11 @@ def priority(
     f: Format = None,
 ) -> Response:
     """Return sources inside some station's radius, with nearest_station and distance_m."""
-    refuse_unknown_params(request, {"radius_m", "f", "as_of"})
-    fmt = _pick(request, f, allowed=FEATURE_FORMATS)
-    _check_radius(radius_m, settings)
-    frame = (flagged_sources(store, radius_m=radius_m, only_priority=True) if as_of is None
-             else flagged_as_of(store, day=as_of, radius_m=radius_m, only_priority=True))
-    return _answer(request, frame, fmt, "priority", radius_m=radius_m)
+    fmt = _checked_format(request, f, radius_m, settings, {"radius_m", "f", "as_of"})
+    if as_of is not None:
+        frame = flagged_as_of(store, day=as_of, radius_m=radius_m, only_priority=True)
+        return _answer(request, frame, fmt, "priority", title="重点污染源", radius_m=radius_m)
+    # formats that cannot be written page by page get one page: the rows are read once
+    page_size = PAGE_SIZE if fmt in (*PAGE_FORMATS, *STREAMED_FORMATS) else None
+    pages = flagged_pages(store, radius_m=radius_m, only_priority=True, page_size=page_size)
+    return _answer(request, pages, fmt, "priority", title="重点污染源", radius_m=radius_m)

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -40,37 +40,52 @@ import shapely
 
 from geo.errors import StoreError
 from geo.ledger import Layer
+from geo.store._frames import NUMPY_DTYPES
 
-__all__ = ["LayerCache", "Snapshot", "tidy_dtypes"]
+__all__ = ["LayerCache", "Snapshot", "copy_out", "tidy_dtypes"]
 
 Token = tuple[Any, ...]
 Loader = Callable[[Sequence[str]], Mapping[str, pd.DataFrame]]
 
-_NUMPY_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
 _MAX_MEMOS = 4  # priority results kept per generation (one per radius_m asked)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One layer as read at one change token, with an R-tree of its geometries' boxes."""
+    """One layer as read at one change token, with an R-tree of its geometries' boxes.
+
+    ``geometries`` and ``ids`` are the frame's columns as arrays (None for
+    layers without geometry), kept so radius queries can narrow and measure
+    without slicing the whole frame first; ``index`` finds rows by id.
+    """
 
     frame: pd.DataFrame
     tree: shapely.STRtree | None  # None for layers without geometry
+    index: pd.Index
+    geometries: np.ndarray | None = None
+    ids: np.ndarray | None = None
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> Snapshot:
         """Snapshot a store frame (the tree is built once, here)."""
+        ids = frame["id"].to_numpy(dtype=object)
         geoms = getattr(frame, "geometry", None)
         if geoms is None:
-            return cls(frame, None)
-        return cls(frame, shapely.STRtree(np.asarray(geoms.values, dtype=object)))
+            return cls(frame, None, pd.Index(ids))
+        geometries = np.asarray(geoms.values, dtype=object)
+        return cls(frame, shapely.STRtree(geometries), pd.Index(ids), geometries, ids)
 
-    def candidates(self, box: tuple[float, float, float, float] | None) -> pd.DataFrame:
-        """Rows whose bounding box intersects ``box``, in frame order (all when None)."""
+    def candidates(self, box: tuple[float, float, float, float] | None) -> np.ndarray:
+        """Positions of rows whose bounding box intersects ``box``, ascending (all when None)."""
         if box is None or self.tree is None:
-            return self.frame
-        rows = np.sort(self.tree.query(shapely.box(*box)))  # the tree answers unordered
-        return self.frame.iloc[rows]
+            return np.arange(len(self.frame))
+        return np.sort(self.tree.query(shapely.box(*box)))  # the tree answers unordered
+
+    def positions(self, ids: Sequence[str]) -> np.ndarray:
+        """Positions of the rows with these ids, ascending (id order); unknown ids are skipped."""
+        # ids are unique in a layer, so the index's hash table answers each in O(1)
+        found = self.index.get_indexer([str(i) for i in ids])
+        return np.unique(found[found >= 0])
 
 
 @dataclass
@@ -126,6 +141,12 @@ class LayerCache:
                 raise StoreError(f"GeoPackage {str(self.path)!r} failed: {exc}") from exc
         return writes, version, _stat(self.path), _stat(self._wal)
 
+    @overload
+    def snapshots(self, *, wait: Literal[True] = ...) -> dict[str, Snapshot]: ...
+
+    @overload
+    def snapshots(self, *, wait: bool) -> dict[str, Snapshot] | None: ...
+
     def snapshots(self, *, wait: bool = True) -> dict[str, Snapshot] | None:
         """Return the current snapshots of every cached layer.
 
@@ -152,7 +173,7 @@ class LayerCache:
                 if len(generation.memos) >= _MAX_MEMOS:
                     generation.memos.pop(next(iter(generation.memos)))
                 generation.memos[key] = found
-        return found.copy(deep=not _copy_on_write())
+        return copy_out(found)
 
     def close(self) -> None:
         """Drop the snapshots and close the watcher connection."""
@@ -181,6 +202,15 @@ class LayerCache:
             self._build_lock.release()
 
 
+def copy_out(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of a kept frame that the caller may edit freely.
+
+    Shallow under pandas copy-on-write (the only mode since pandas 3): an
+    edit copies the touched column then, and never reaches the kept frame.
+    """
+    return frame.copy(deep=not _copy_on_write())
+
+
 def _copy_on_write() -> bool:
     """Whether pandas copies shared data before an edit (always from pandas 3)."""
     if int(pd.__version__.split(".")[0]) >= 3:
@@ -204,7 +234,7 @@ def tidy_dtypes(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     of a snapshot may have lost its NULLs, so its dtypes are recomputed.
     """
     for f in layer.fields:
-        dtype = _NUMPY_DTYPES.get(f.kind)
+        dtype = NUMPY_DTYPES.get(f.kind)
         if dtype is None or f.name not in frame.columns:
             continue
         column = frame[f.name]

@@ -7,62 +7,35 @@ then ``geom`` for spatial layers) and written with :func:`insert_sql`.
 from __future__ import annotations
 
 import json
-import math
-import uuid
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ValidationError
 from geo.ledger import Feature, Layer
+from geo.store._frames import Record, check_bbox, typed_column
 from geo.store._gpkg_binary import decode_geometries, encode_geometries
 from geo.store._gpkg_schema import FID, GEOM, SRS_ID, rtree_name
 from geo.store.base import Query
 
 __all__ = [
-    "Record",
-    "clean_id",
     "encode_records",
     "feature_from_row",
     "frame_from_rows",
     "insert_sql",
-    "new_id",
     "select_list",
     "records_from_rows",
     "snapshot_jsons",
     "where_clause",
 ]
 
-_NUMPY_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
-
-
-class Record(NamedTuple):
-    """One validated feature ready to be written (system fields included)."""
-
-    fid: str
-    properties: dict[str, Any]
-    geometry: BaseGeometry | None
-
-
-def new_id(layer: Layer) -> str:
-    """Return a fresh, unique id such as ``S-1a2b3c4d5e6f`` for ``layer``."""
-    return f"{layer.id_prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def clean_id(value: Any) -> str | None:
-    """Return ``value`` as a stripped id, or None when it is blank or missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _q(name: str) -> str:
@@ -129,11 +102,8 @@ def feature_from_row(layer: Layer, row: Sequence[Any]) -> Feature:
 
 
 def _column(values: Sequence[Any], kind: str) -> pd.Series:
-    typed = [_typed(v, kind) for v in values] if kind in ("bool", "float") else list(values)
-    if kind in _NUMPY_DTYPES and all(v is not None for v in typed):
-        return pd.Series(typed, dtype=_NUMPY_DTYPES[kind])
-    # Object columns keep None for missing values (not NaN, not pandas' str dtype).
-    return pd.Series(typed, dtype=object)
+    typed = [_typed(v, kind) for v in values] if kind in ("bool", "float") else values
+    return typed_column(typed, kind)
 
 
 def frame_from_rows(layer: Layer, rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
@@ -166,22 +136,6 @@ def snapshot_jsons(layer: Layer, records: Sequence[Record]) -> list[str]:
 
 
 # -- queries -----------------------------------------------------------------
-
-
-def check_bbox(bbox: Any) -> tuple[float, float, float, float]:
-    """Return ``bbox`` as four floats or raise ValidationError."""
-    try:
-        values = tuple(float(v) for v in bbox)
-    except (TypeError, ValueError):
-        values = ()
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ValidationError(
-            f"bbox {bbox!r} is not four finite numbers (min_lon, min_lat, max_lon, max_lat)",
-            field="bbox",
-        )
-    if values[0] > values[2] or values[1] > values[3]:
-        raise ValidationError(f"bbox {bbox!r} has a minimum greater than its maximum", field="bbox")
-    return values  # type: ignore[return-value]
 
 
 def where_clause(layer: Layer, query: Query) -> tuple[str, list[Any]]:

@@ -170,6 +170,18 @@ def set_header(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
 
 
+def header_is_set(conn: sqlite3.Connection) -> bool:
+    """Whether the file already says it is a GeoPackage 1.3.
+
+    Asked through SQLite, never by reading the file: closing any other file
+    descriptor on the database would drop this process's POSIX locks, and
+    another process could then reset the WAL under our open connections.
+    """
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return app_id == APPLICATION_ID and version == USER_VERSION
+
+
 def _check_schema_version(conn: sqlite3.Connection) -> None:
     known = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'zw_meta'"

@@ -1,4 +1,4 @@
-"""Writes for the GeoPackage store: frames to records, bulk and single-row SQL, history.
+"""Writes for the GeoPackage store: bulk and single-row SQL, history.
 
 Every function taking a connection runs inside the caller's ``BEGIN
 IMMEDIATE`` transaction; the caller commits or rolls back.
@@ -12,20 +12,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
 
-from geo.errors import DuplicateIdError, ValidationError
-from geo.ledger import SYSTEM_FIELDS, Layer, validate_record
+from geo.ledger import Layer
+from geo.store._frames import Record
 from geo.store._gpkg_rows import (
-    Record,
-    clean_id,
     encode_records,
     insert_sql,
-    new_id,
     records_from_rows,
     select_list,
     snapshot_jsons,
@@ -37,92 +31,15 @@ __all__ = [
     "fetch_by_ids",
     "insert_records",
     "log_changes",
-    "prepare_records",
     "rtree_triggers_suspended",
     "stamp",
     "update_records",
 ]
 
-_MAX_REPORTED = 5
 _HISTORY_SQL = (
     "INSERT INTO zw_history (layer, fid, operation, actor, at, before, after) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-# -- frames to validated records ----------------------------------------------
-
-
-def prepare_records(layer: Layer, frame: pd.DataFrame) -> list[Record]:
-    """Validate every row of ``frame`` with :func:`geo.ledger.validate_record`.
-
-    Raises
-    ------
-    ValidationError
-        Naming up to five bad rows (1-based) and what is wrong; nothing is written.
-    DuplicateIdError
-        When the frame repeats an id.
-    """
-    attributes, geometries = _split_frame(layer, frame)
-    records: list[Record] = []
-    problems: list[tuple[int, ValidationError]] = []
-    for pos, (attrs, geometry) in enumerate(zip(attributes, geometries, strict=True)):
-        try:
-            fid = clean_id(attrs.pop("id", None)) or new_id(layer)
-            clean, geometry, _ = validate_record(layer, attrs, geometry)
-            records.append(Record(fid, clean, geometry))
-        except ValidationError as exc:
-            problems.append((pos + 1, exc))
-    if problems:
-        shown = "; ".join(f"row {row}: {exc}" for row, exc in problems[:_MAX_REPORTED])
-        more = len(problems) - _MAX_REPORTED
-        tail = f"; and {more} more" if more > 0 else ""
-        raise ValidationError(
-            f"{len(problems)} of {len(frame)} row(s) invalid, nothing written: {shown}{tail}",
-            field=problems[0][1].field,
-        )
-    _refuse_repeats(records)
-    return records
-
-
-def _split_frame(
-    layer: Layer, frame: pd.DataFrame
-) -> tuple[list[dict[str, Any]], list[BaseGeometry | None]]:
-    geometry_name = _geometry_column(frame)
-    names = [c for c in frame.columns if c != geometry_name and c not in SYSTEM_FIELDS]
-    attributes: list[dict[str, Any]] = [{} for _ in range(len(frame))]
-    for name in names:
-        series = frame[name]
-        values = series.astype(object).where(series.notna(), None).tolist()
-        for attrs, value in zip(attributes, values, strict=True):
-            attrs[str(name)] = value
-    if geometry_name is None:
-        return attributes, [None] * len(frame)
-    series = frame[geometry_name]
-    if isinstance(series, gpd.GeoSeries) and series.crs is not None:
-        # CGCS2000 (EPSG:4490) and WGS84 agree to centimetres: no transformation.
-        if series.crs.to_epsg() not in (4326, 4490):
-            series = series.to_crs("EPSG:4326")
-    geometries = [g if isinstance(g, BaseGeometry) else None for g in series]
-    return attributes, geometries
-
-
-def _geometry_column(frame: pd.DataFrame) -> str | None:
-    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
-        return str(frame._geometry_column_name)
-    return "geometry" if "geometry" in frame.columns else None
-
-
-def _refuse_repeats(records: Sequence[Record]) -> None:
-    seen: set[str] = set()
-    repeated: list[str] = []
-    for record in records:
-        if record.fid in seen:
-            repeated.append(record.fid)
-        seen.add(record.fid)
-    if repeated:
-        shown = ", ".join(map(repr, repeated[:_MAX_REPORTED]))
-        raise DuplicateIdError(f"the frame repeats id(s) {shown}; each id may appear once")
 
 
 def stamp(record: Record, *, version: int, at: str) -> Record:

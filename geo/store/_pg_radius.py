@@ -83,9 +83,10 @@ def within_sql(schema: str, layer: Layer) -> sql.Composed:
 def flag_sql(schema: str) -> sql.Composed:
     """Return the priority query.
 
-    Parameters: ``radius_m`` (None: each station's own) and ``wide_m``, the
+    Parameters: ``radius_m`` (None: each station's own), ``wide_m``, the
     widened largest radius in play (a constant, so the index serves the
-    search). For each source the candidates are the stations within the
+    search), and ``ids`` (None: every source; else only these, found by the
+    primary key). For each source the candidates are the stations within the
     larger of ``wide_m`` and a bound on the nearest station's distance (the
     index-nearest station on the sphere, widened twice: once from sphere to
     spheroid, once back); each candidate's spheroid distance is measured
@@ -107,6 +108,7 @@ def flag_sql(schema: str) -> sql.Composed:
         "    WHERE ST_DWithin(s.geog, m.geog, "
         "      greatest(%(wide_m)s, k0.sphere_m * {slack} * {slack} + {pad}), false)"
         "  ) AS x) AS c ON true "
+        "WHERE %(ids)s::text[] IS NULL OR s.id = ANY(%(ids)s::text[]) "
         'ORDER BY s.id COLLATE "C"'
     ).format(
         sources=table(schema, "sources"),

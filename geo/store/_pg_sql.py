@@ -14,6 +14,7 @@ from psycopg import sql
 
 from geo.errors import ValidationError
 from geo.ledger import Layer
+from geo.store._frames import check_bbox
 from geo.store.base import Query
 
 __all__ = [
@@ -187,7 +188,7 @@ def where_clause(layer: Layer, query: Query) -> tuple[sql.Composed, list[Any]]:
         params.append([str(i) for i in query.ids])
     if query.bbox is not None:
         parts.append(_bbox_condition(layer))
-        params.extend(_check_bbox(query.bbox) * 2)
+        params.extend(check_bbox(query.bbox) * 2)
     for name, value in query.filters.items():
         condition, values = _filter_condition(layer, name, value)
         parts.append(condition)
@@ -204,21 +205,6 @@ def _bbox_condition(layer: Layer) -> sql.Composable:
         )
     envelope = "ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
     return sql.SQL(f'("geom" && {envelope} AND ST_Intersects("geom", {envelope}))')
-
-
-def _check_bbox(bbox: Any) -> list[float]:
-    try:
-        values = [float(v) for v in bbox]
-    except (TypeError, ValueError):
-        values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ValidationError(
-            f"bbox {bbox!r} is not four finite numbers (min_lon, min_lat, max_lon, max_lat)",
-            field="bbox",
-        )
-    if values[0] > values[2] or values[1] > values[3]:
-        raise ValidationError(f"bbox {bbox!r} has min greater than max", field="bbox")
-    return values
 
 
 def _filter_condition(layer: Layer, name: str, value: Any) -> tuple[sql.Composable, list[Any]]:

@@ -13,7 +13,7 @@ travel as ISO 8601 strings, missing values as None.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -153,12 +153,16 @@ class Store(Protocol):
         The frame has a ``distance_m`` column (geodesic, minimum distance).
         """
 
-    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+    def flag_priority(
+        self, *, radius_m: float | None = None, ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Flag every source against every station.
 
         Returns one row per source with ``id``, ``priority``,
         ``nearest_station``, ``distance_m`` and ``stations`` (list of ids),
-        ordered by ``id``. ``radius_m`` overrides every station's radius.
+        ordered by ``id``. ``radius_m`` overrides every station's radius;
+        ``ids`` keeps only the sources with those ids (unknown ids are
+        skipped), e.g. one page of sources.
         """
 
     def history_until(self, layer: str, until: str) -> list[HistoryEntry]:

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -45,22 +46,22 @@ from geo.errors import (
     NotFoundError,
     StoreError,
     ValidationError,
-    VersionMismatchError,
 )
-from geo.ledger import Feature, Layer, get_layer, now_utc, validate_record
+from geo.ledger import Feature, Layer, get_layer, now_utc
 from geo.store import _gpkg_schema as schema
 from geo.store import _gpkg_write as write
-from geo.store._gpkg_binary import decode_geometries
-from geo.store._gpkg_cache import LayerCache, Snapshot, tidy_dtypes
-from geo.store._gpkg_rows import (
+from geo.store._frames import (
     Record,
-    clean_id,
-    feature_from_row,
-    frame_from_rows,
-    new_id,
-    select_list,
-    where_clause,
+    check_paging,
+    check_version,
+    merged_record,
+    new_record,
+    prepare_records,
+    refuse_id_change,
 )
+from geo.store._gpkg_binary import decode_geometries
+from geo.store._gpkg_cache import LayerCache, Snapshot, copy_out, tidy_dtypes
+from geo.store._gpkg_rows import feature_from_row, frame_from_rows, select_list, where_clause
 from geo.store.base import HistoryEntry, Query, TokenRecord, WriteMode, WriteSummary
 
 __all__ = ["GeoPackageStore"]
@@ -136,10 +137,22 @@ class GeoPackageStore:
         return StoreError(f"GeoPackage {self.url!r} failed: {text}{hint}")
 
     def init_schema(self) -> None:
-        """Create the GeoPackage tables, every layer, R-trees and history (idempotent)."""
+        """Create the GeoPackage tables, every layer, R-trees and history (idempotent).
+
+        A new file's header is checkpointed into the file at once, so GDAL
+        (QGIS) opening it while this store holds it sees a GeoPackage.
+        """
         with self._tx(write_lock=True) as conn:
+            fresh = not schema.header_is_set(conn)
             schema.set_header(conn)
             schema.init_schema(conn)
+        # GDAL reads the header from the file itself, not the WAL: checkpoint it
+        # there, only for a new file (so opening a busy store never waits on readers).
+        if fresh:
+            try:
+                self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as exc:
+                raise self._store_error(exc) from exc
 
     def close(self) -> None:
         """Close every connection; the store reconnects if used again."""
@@ -176,6 +189,9 @@ class GeoPackageStore:
         target = get_layer(layer)
         query = query or Query()
         limit, offset = _paging(query)
+        cached = self._read_cached(target, query)
+        if cached is not None:
+            return cached
         with self._tx(write_lock=False) as conn:
             if query.bbox is None:
                 where, params = where_clause(target, query)
@@ -189,6 +205,26 @@ class GeoPackageStore:
                 page = fids[offset:] if limit < 0 else fids[offset : offset + limit]
                 rows = self._rows_by_fid(conn, target, page)
         return frame_from_rows(target, rows)
+
+    def _read_cached(self, layer: Layer, query: Query) -> pd.DataFrame | None:
+        """Answer a read of a cached layer by ids and paging from the snapshot.
+
+        None (read the file) for other layers, for bbox and field filters,
+        or while another thread rebuilds the snapshot.
+        """
+        if layer.name not in _CACHED_LAYERS or query.bbox is not None or query.filters:
+            return None
+        snapshots = self._cache.snapshots(wait=False)
+        if snapshots is None:
+            return None
+        snapshot = snapshots[layer.name]
+        limit, offset = _paging(query)
+        if query.ids is None and limit < 0 and offset == 0:
+            return copy_out(snapshot.frame)  # the whole layer: no rows to pick
+        rows = np.arange(len(snapshot.frame)) if query.ids is None else snapshot.positions(
+            query.ids)
+        rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
+        return tidy_dtypes(layer, snapshot.frame.iloc[rows].reset_index(drop=True))
 
     def _bbox_fids(self, conn: sqlite3.Connection, layer: Layer, query: Query) -> list[int]:
         where, params = where_clause(layer, query)
@@ -251,10 +287,9 @@ class GeoPackageStore:
         from geo.inspections import inspection_effect
 
         layer, sources = get_layer("inspections"), get_layer("sources")
-        fid = clean_id(inspection.id) or new_id(layer)
-        props, _, _ = validate_record(layer, inspection.properties, None)
-        at = now_utc()
-        record = write.stamp(Record(fid, props, None), version=1, at=at)
+        new = new_record(layer, inspection)
+        fid, props, at = new.fid, new.properties, now_utc()
+        record = write.stamp(new, version=1, at=at)
         with self._tx(write_lock=True) as conn:
             stored = write.fetch_by_ids(conn, sources, [str(props["source_id"])])
             if not stored:
@@ -268,14 +303,12 @@ class GeoPackageStore:
             rowid, before = next(iter(stored.values()))
             changes = inspection_effect(before.properties, props)
             if changes:
-                merged, shape, _ = validate_record(
-                    sources, {**before.properties, **changes}, before.geometry)
-                after = write.stamp(Record(before.fid, merged, shape), version=_next(before),
-                                    at=at)
+                merged = merged_record(sources, before, before.fid, changes)
+                after = write.stamp(merged, version=_next(before), at=at)
                 write.update_records(conn, sources, [rowid], [after], direct_rtree=False)
                 write.log_changes(conn, sources, "update", actor=actor, at=at,
                                   before=[before], after=[after])
-                schema.touch_contents(conn, sources, at=at, envelope=_envelope(shape))
+                schema.touch_contents(conn, sources, at=at, envelope=_envelope(after.geometry))
             return self._fetch(conn, layer, fid)
 
     # -- tokens -----------------------------------------------------------------------
@@ -322,10 +355,9 @@ class GeoPackageStore:
         feature breaks the ledger model.
         """
         target = get_layer(layer)
-        fid = clean_id(feature.id) or new_id(target)
-        props, geometry, _ = validate_record(target, feature.properties, feature.geometry)
         at = now_utc()
-        record = write.stamp(Record(fid, props, geometry), version=1, at=at)
+        record = write.stamp(new_record(target, feature), version=1, at=at)
+        fid, geometry = record.fid, record.geometry
         with self._tx(write_lock=True) as conn:
             if write.fetch_by_ids(conn, target, [fid]):
                 raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
@@ -354,18 +386,13 @@ class GeoPackageStore:
         stored feature is then unchanged.
         """
         target = get_layer(layer)
-        _refuse_id_change(fid, properties)
+        refuse_id_change(fid, properties)
         with self._tx(write_lock=True) as conn:
-            stored = write.fetch_by_ids(conn, target, [str(fid)])
-            if not stored:
-                raise NotFoundError(f"no feature {fid!r} in layer {target.name!r}")
-            rowid, before = stored[str(fid)]
-            _check_version(target, before, expected_version)
-            merged = {**before.properties, **{k: v for k, v in properties.items() if k != "id"}}
-            shape = geometry if geometry is not None else before.geometry
-            props, shape, _ = validate_record(target, merged, shape)
+            rowid, before = self._current(conn, target, fid, expected_version)
+            merged = merged_record(target, before, before.fid, properties, geometry)
             at = now_utc()
-            after = write.stamp(Record(before.fid, props, shape), version=_next(before), at=at)
+            after = write.stamp(merged, version=_next(before), at=at)
+            shape = after.geometry
             write.update_records(conn, target, [rowid], [after], direct_rtree=False)
             write.log_changes(
                 conn, target, "update", actor=actor, at=at, before=[before], after=[after]
@@ -381,17 +408,24 @@ class GeoPackageStore:
         """
         target = get_layer(layer)
         with self._tx(write_lock=True) as conn:
-            stored = write.fetch_by_ids(conn, target, [str(fid)])
-            if not stored:
-                raise NotFoundError(f"no feature {fid!r} in layer {target.name!r}")
-            rowid, before = stored[str(fid)]
-            _check_version(target, before, expected_version)
+            rowid, before = self._current(conn, target, fid, expected_version)
             at = now_utc()
             conn.execute(f'DELETE FROM "{target.name}" WHERE "fid" = ?', (rowid,))
             write.log_changes(
                 conn, target, "delete", actor=actor, at=at, before=[before], after=None
             )
             schema.touch_contents(conn, target, at=at)
+
+    def _current(
+        self, conn: sqlite3.Connection, layer: Layer, fid: str, expected_version: int | None
+    ) -> tuple[int, Record]:
+        """Return the stored ``(rowid, record)`` of ``fid`` about to change; check its version."""
+        stored = write.fetch_by_ids(conn, layer, [str(fid)])
+        if not stored:
+            raise NotFoundError(f"no feature {fid!r} in layer {layer.name!r}")
+        rowid, current = stored[str(fid)]
+        check_version(layer, current.fid, current.properties.get("version"), expected_version)
+        return rowid, current
 
     # -- bulk writes ------------------------------------------------------------------
 
@@ -408,7 +442,7 @@ class GeoPackageStore:
         target = get_layer(layer)
         if mode not in _MODES:
             raise ValidationError(f"mode {mode!r} is not one of {', '.join(_MODES)}", field="mode")
-        records = write.prepare_records(target, frame)
+        records = prepare_records(target, frame)
         at = now_utc()
         with self._tx(write_lock=True) as conn, write.rtree_triggers_suspended(conn, target):
             deleted = write.delete_all(conn, target, actor=actor, at=at) if mode == "replace" else 0
@@ -450,11 +484,19 @@ class GeoPackageStore:
             raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
         box = _search_box(lon, lat, radius_m)
         cached = self._cache.snapshots(wait=False) if target.name in _CACHED_LAYERS else None
-        if cached is not None:
-            frame = cached[target.name].candidates(box)
-        else:
-            frame = self._read_box(target, box)
-        return tidy_dtypes(target, radius.within(frame, lon, lat, radius_m=radius_m))
+        if cached is None:
+            frame = radius.within(self._read_box(target, box), lon, lat, radius_m=radius_m)
+            return tidy_dtypes(target, frame)
+        snapshot = cached[target.name]
+        rows = snapshot.candidates(box)
+        assert snapshot.geometries is not None and snapshot.ids is not None  # spatial layer
+        found, distance = radius.within_positions(
+            snapshot.geometries[rows], snapshot.ids[rows], lon, lat, radius_m=radius_m
+        )
+        # one slice of the frame, for the hits only (a few hundred of ~1e5 rows)
+        frame = snapshot.frame.iloc[rows[found]].reset_index(drop=True)
+        frame["distance_m"] = distance
+        return tidy_dtypes(target, frame)
 
     def _read_box(self, layer: Layer, box: _Box | None) -> pd.DataFrame:
         with self._tx(write_lock=False) as conn:
@@ -462,25 +504,35 @@ class GeoPackageStore:
             statement = f'SELECT {select_list(layer)} FROM "{layer.name}"{where} ORDER BY "id"'
             return frame_from_rows(layer, conn.execute(statement, params).fetchall())
 
-    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+    def flag_priority(
+        self, *, radius_m: float | None = None, ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Flag every source against every station with :func:`geo.radius.flag_priority`.
 
         One row per source ordered by ``id``: ``id``, ``priority``,
         ``nearest_station``, ``distance_m``, ``stations``; ``radius_m``
-        overrides every station's own radius. Computed once per state of the
-        file and radius (the in-memory snapshot), then copied out.
+        overrides every station's own radius; ``ids`` keeps only those
+        sources. Computed for all sources once per state of the file and
+        radius (the in-memory snapshot), then picked and copied out.
         """
         from geo import radius
 
         def compute(snapshots: Mapping[str, Snapshot]) -> pd.DataFrame:
             sources, stations = snapshots["sources"].frame, snapshots["stations"].frame
-            return radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+            flags = radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+            # indexed by id: picking a page's rows costs a hash look-up each
+            return flags.set_axis(pd.Index(flags["id"].to_numpy()), axis=0)
 
         try:
             key = None if radius_m is None else float(radius_m)
         except (TypeError, ValueError):
-            return compute(self._cache.snapshots())  # the engine names the bad radius
-        return self._cache.memo(("flags", key), compute)
+            # the engine names the bad radius
+            return compute(self._cache.snapshots()).reset_index(drop=True)
+        flags = self._cache.memo(("flags", key), compute)
+        if ids is not None:
+            found = flags.index.get_indexer([str(i) for i in ids])
+            flags = flags.iloc[np.unique(found[found >= 0])]
+        return flags.reset_index(drop=True)
 
     def _load_layers(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
         """Read whole layers in one transaction (the snapshot loader)."""
@@ -496,34 +548,13 @@ class GeoPackageStore:
 
 
 def _paging(query: Query) -> tuple[int, int]:
-    limit, offset = query.limit, query.offset
-    if offset is None or offset < 0 or (limit is not None and limit < 0):
-        raise ValidationError(
-            f"limit {limit!r} and offset {offset!r} must be whole numbers >= 0", field="limit"
-        )
-    return (-1 if limit is None else int(limit)), int(offset)
+    limit, offset = check_paging(query)
+    return (-1 if limit is None else limit), offset  # SQLite: LIMIT -1 is no limit
 
 
 def _next(record: Feature | Record) -> int:
     version = record.properties.get("version")
     return (int(version) if version is not None else 0) + 1
-
-
-def _refuse_id_change(fid: str, properties: Mapping[str, Any]) -> None:
-    given = clean_id(properties.get("id"))
-    if given is not None and given != fid:
-        raise ValidationError(f"id {given!r} cannot replace {fid!r}: ids never change", field="id")
-
-
-def _check_version(layer: Layer, current: Record, expected_version: int | None) -> None:
-    version = current.properties.get("version")
-    if expected_version is None or expected_version == version:
-        return
-    raise VersionMismatchError(
-        f"feature {current.fid!r} in layer {layer.name!r} is at version {version}, "
-        f"not {expected_version}",
-        current_version=version,
-    )
 
 
 def _taken_message(layer: Layer, stored: Mapping[str, object]) -> str:

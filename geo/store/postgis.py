@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,20 +31,19 @@ from geo.errors import (
     NotFoundError,
     StoreError,
     ValidationError,
-    VersionMismatchError,
 )
-from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer, now_utc, validate_record
+from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer, now_utc
 from geo.store import _pg_radius as radius
-from geo.store._pg_frames import (
+from geo.store._frames import (
     Record,
-    clean_id,
-    copy_rows,
-    history_entry,
-    new_id,
+    check_paging,
+    check_version,
+    merged_record,
+    new_record,
     prepare_records,
-    row_to_feature,
-    rows_to_frame,
+    refuse_id_change,
 )
+from geo.store._pg_frames import copy_rows, history_entry, row_to_feature, rows_to_frame
 from geo.store._pg_sql import (
     HISTORY,
     ISO_UTC,
@@ -226,26 +225,31 @@ class PostGISStore:
     def history(self, layer: str, fid: str) -> list[HistoryEntry]:
         """Return the changes to one feature, oldest first (empty if none)."""
         target = get_layer(layer)
-        statement = sql.SQL(
-            "SELECT seq, layer, fid, operation, actor, "
-            "to_char(at AT TIME ZONE 'UTC', {}), before, after "
-            "FROM {} WHERE layer = %s AND fid = %s ORDER BY seq"
-        ).format(sql.Literal(ISO_UTC), table(self.schema, HISTORY))
-        with self._tx() as conn:
-            rows = conn.execute(statement, [target.name, str(fid)]).fetchall()
-        return [history_entry(row) for row in rows]
+        return self._history("", "fid = %s ORDER BY seq", [target.name, str(fid)])
 
     def history_until(self, layer: str, until: str) -> list[HistoryEntry]:
         """Return, per feature of ``layer``, its last change at or before ``until``."""
         target = get_layer(layer)
+        return self._history(
+            'DISTINCT ON (fid COLLATE "C") ',
+            'at <= %s::timestamptz ORDER BY fid COLLATE "C", seq DESC',
+            [target.name, str(until)],
+        )
+
+    def _history(self, distinct: str, tail: str, params: list[Any]) -> list[HistoryEntry]:
+        """Return the history entries ``WHERE layer = %s AND <tail>`` (both fixed SQL here)."""
         statement = sql.SQL(
-            "SELECT DISTINCT ON (fid COLLATE \"C\") seq, layer, fid, operation, actor, "
-            "to_char(at AT TIME ZONE 'UTC', {}), before, after "
-            "FROM {} WHERE layer = %s AND at <= %s::timestamptz "
-            'ORDER BY fid COLLATE "C", seq DESC'
-        ).format(sql.Literal(ISO_UTC), table(self.schema, HISTORY))
+            "SELECT {distinct}seq, layer, fid, operation, actor, "
+            "to_char(at AT TIME ZONE 'UTC', {iso}), before, after "
+            "FROM {history} WHERE layer = %s AND {tail}"
+        ).format(
+            distinct=sql.SQL(distinct),
+            iso=sql.Literal(ISO_UTC),
+            history=table(self.schema, HISTORY),
+            tail=sql.SQL(tail),
+        )
         with self._tx() as conn:
-            rows = conn.execute(statement, [target.name, str(until)]).fetchall()
+            rows = conn.execute(statement, params).fetchall()
         return [history_entry(row) for row in rows]
 
     def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
@@ -253,23 +257,21 @@ class PostGISStore:
         from geo.inspections import inspection_effect
 
         layer, sources = get_layer("inspections"), get_layer("sources")
-        fid = clean_id(inspection.id) or new_id(layer)
-        props, _, _ = validate_record(layer, inspection.properties, None)
-        at = now_utc()
+        record = new_record(layer, inspection)
+        fid, props, at = record.fid, record.properties, now_utc()
         with self._tx() as conn:
             try:
                 source = self._fetch(conn, sources, str(props["source_id"]), lock=True)
             except NotFoundError:
                 raise NotFoundError(f"no source {props['source_id']!r} to inspect") from None
-            if not self._insert_one(conn, layer, Record(fid, props, None), at):
+            if not self._insert_one(conn, layer, record, at):
                 raise DuplicateIdError(f"id {fid!r} already exists in layer 'inspections'")
             self._log(conn, layer, fid, "create", actor=actor, at=at, before=None)
             changes = inspection_effect(source.properties, props)
             if changes:
-                merged, shape, _ = validate_record(
-                    sources, {**source.properties, **changes}, source.geometry)
                 before = self._snapshot(conn, sources, str(source.id))
-                self._update_one(conn, sources, Record(str(source.id), merged, shape), at)
+                merged = merged_record(sources, source, str(source.id), changes)
+                self._update_one(conn, sources, merged, at)
                 self._log(conn, sources, str(source.id), "update", actor=actor, at=at,
                           before=before)
             return self._fetch(conn, layer, fid)
@@ -328,11 +330,10 @@ class PostGISStore:
         feature breaks the ledger model.
         """
         target = get_layer(layer)
-        fid = clean_id(feature.id) or new_id(target)
-        props, geometry, _ = validate_record(target, feature.properties, feature.geometry)
-        at = now_utc()
+        record = new_record(target, feature)
+        fid, at = record.fid, now_utc()
         with self._tx() as conn:
-            inserted = self._insert_one(conn, target, Record(fid, props, geometry), at)
+            inserted = self._insert_one(conn, target, record, at)
             if not inserted:
                 raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
             self._log(conn, target, fid, "create", actor=actor, at=at, before=None)
@@ -365,16 +366,14 @@ class PostGISStore:
         ValidationError when the merged feature breaks the ledger model.
         """
         target = get_layer(layer)
-        _refuse_id_change(fid, properties)
+        refuse_id_change(fid, properties)
         with self._tx() as conn:
             current = self._fetch(conn, target, fid, lock=True)
-            _check_version(target, current, expected_version)
-            merged = {**current.properties, **{k: v for k, v in properties.items() if k != "id"}}
-            shape = geometry if geometry is not None else current.geometry
-            props, shape, _ = validate_record(target, merged, shape)
+            check_version(target, str(current.id), current.version, expected_version)
+            merged = merged_record(target, current, str(current.id), properties, geometry)
             before = self._snapshot(conn, target, str(current.id))
             at = now_utc()
-            self._update_one(conn, target, Record(str(current.id), props, shape), at)
+            self._update_one(conn, target, merged, at)
             self._log(conn, target, str(current.id), "update", actor=actor, at=at, before=before)
             return self._fetch(conn, target, str(current.id))
 
@@ -406,7 +405,7 @@ class PostGISStore:
         target = get_layer(layer)
         with self._tx() as conn:
             current = self._fetch(conn, target, fid, lock=True)
-            _check_version(target, current, expected_version)
+            check_version(target, str(current.id), current.version, expected_version)
             before = self._snapshot(conn, target, str(current.id))
             conn.execute(
                 sql.SQL('DELETE FROM {} WHERE "id" = %s').format(self._table(target)),
@@ -576,14 +575,17 @@ class PostGISStore:
             rows = conn.cursor(binary=True).execute(statement, params).fetchall()
         return rows_to_frame(target, rows, extra=_FLAG_COLUMNS)
 
-    def flag_priority(self, *, radius_m: float | None = None) -> pd.DataFrame:
+    def flag_priority(
+        self, *, radius_m: float | None = None, ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Flag every source against every station, in the database.
 
         Returns one row per source ordered by ``id``: ``id``, ``priority``
         (inside some station's radius), ``nearest_station``, ``distance_m``
         (to the nearest station, spheroid) and ``stations`` (ids of the
         stations covering it, nearest first). ``radius_m`` overrides every
-        station's own radius.
+        station's own radius; ``ids`` keeps only those sources (and only
+        they are measured).
         """
         r = None if radius_m is None else radius.check_radius(radius_m)
         with self._tx() as conn:
@@ -593,34 +595,15 @@ class PostGISStore:
             if largest is None:
                 row = conn.execute(radius.largest_radius_sql(self.schema)).fetchone()
                 largest = float(row[0]) if row else DEFAULT_RADIUS_M
-            params = {"radius_m": r, "wide_m": radius.widened(largest)}
+            params = {"radius_m": r, "wide_m": radius.widened(largest),
+                      "ids": None if ids is None else [str(i) for i in ids]}
             rows = conn.execute(radius.flag_sql(self.schema), params).fetchall()
         return _flags_frame(rows)
 
 
 def _paging(query: Query, params: list[Any]) -> sql.SQL:
-    if query.offset < 0 or (query.limit is not None and query.limit < 0):
-        raise ValidationError(
-            f"limit {query.limit!r} / offset {query.offset!r} must be >= 0", field="limit"
-        )
-    params.extend([query.limit, query.offset])
+    params.extend(check_paging(query))  # LIMIT NULL is no limit
     return sql.SQL(" LIMIT %s OFFSET %s")
-
-
-def _refuse_id_change(fid: str, properties: Mapping[str, Any]) -> None:
-    given = clean_id(properties.get("id"))
-    if given is not None and given != fid:
-        raise ValidationError(f"id {given!r} cannot replace {fid!r}: ids never change", field="id")
-
-
-def _check_version(layer: Layer, current: Feature, expected_version: int | None) -> None:
-    if expected_version is None or expected_version == current.version:
-        return
-    raise VersionMismatchError(
-        f"feature {current.id!r} in layer {layer.name!r} is at version {current.version}, "
-        f"not {expected_version}",
-        current_version=current.version,
-    )
 
 
 def _flags_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:

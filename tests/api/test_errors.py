@@ -47,3 +47,65 @@ def test_bad_requests_are_problems(client, url, status, match):
     assert re.search(match, body.get("detail", ""), re.I), body
     text = res.text
     assert "Traceback" not in text and "/work/" not in text and "SELECT" not in text
+
+
+DATABASE_WORDS = ("0x00", "bigint", "CONTEXT", "psycopg", "out of range for type", "UNIQUE",
+                  "constraint", "Key (id)")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/collections/sources/items/%00", "/collections/sources/items/%00/history",
+     "/collections/sources/items/%00/inspections",
+     "/collections/inspections/items?round=99999999999999999999",
+     "/collections/sources/items?offset=99999999999999999999",
+     "/campaigns/99999999999999999999"],
+    ids=["item-nul", "history-nul", "inspections-nul", "round-filter-huge", "offset-huge",
+         "campaign-huge"],
+)
+def test_database_messages_never_reach_a_client(client, url):
+    res = client.get(url)
+    assert res.status_code < 500, res.text
+    if res.status_code >= 400:
+        detail = res.json().get("detail", "")
+        assert not any(word in detail for word in DATABASE_WORDS), detail
+
+
+@pytest.mark.parametrize(
+    ("cause", "error", "detail"),
+    [
+        ("psycopg", "validation", "value refused by the database (field 'round')"),
+        ("sqlite", "duplicate", "the id already exists"),
+        ("sqlite", "validation", "value refused by the database (field 'round')"),
+    ],
+)
+def test_errors_raised_from_a_database_error_answer_a_generic_detail(cause, error, detail):
+    import sqlite3
+
+    import psycopg
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.errors import install_error_handlers
+    from geo.errors import DuplicateIdError, ValidationError
+
+    raw = ('value "99999999999999999999" is out of range for type bigint\n'
+           "CONTEXT:  unnamed portal parameter $1")
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        db_error = psycopg.errors.NumericValueOutOfRange(raw) if cause == "psycopg" \
+            else sqlite3.IntegrityError("UNIQUE constraint failed: sources.id")
+        try:
+            raise db_error
+        except Exception as exc:
+            if error == "duplicate":
+                raise DuplicateIdError(f"id already exists ({exc})") from exc
+            raise ValidationError(f"value refused by the database: {exc}", field="round") \
+                from exc
+
+    res = TestClient(app).get("/boom")
+    assert res.status_code == (409 if error == "duplicate" else 422)
+    assert res.json()["detail"] == detail
