@@ -13,7 +13,7 @@ travel as ISO 8601 strings, missing values as None.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -152,6 +152,16 @@ class Store(Protocol):
 
         The frame has a ``distance_m`` column (geodesic, minimum distance).
         """
+
+    def change_token(self) -> Hashable:
+        """Return a value that differs once any change to the ledger has been committed.
+
+        Changes by any process count (this service, the CLI, QGIS on the same
+        GeoPackage, another server on the same database). Read it before
+        reading data to cache: a commit racing with the read then costs one
+        more rebuild, never a stale answer.
+        """
+        ...
 
     def flag_priority(
         self, *, radius_m: float | None = None, ids: Sequence[str] | None = None

@@ -31,7 +31,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,15 @@ class GeoPackageStore:
                 self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             except sqlite3.Error as exc:
                 raise self._store_error(exc) from exc
+
+    def change_token(self) -> Hashable:
+        """Return a value that differs once anything was committed to the file.
+
+        SQLite's ``data_version`` on a private connection (commits by other
+        connections and processes), this store's own write count, and the
+        stats of the file and its WAL (the file replaced by another).
+        """
+        return self._cache.token()
 
     def close(self) -> None:
         """Close every connection; the store reconnects if used again."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -251,6 +251,20 @@ class PostGISStore:
         with self._tx() as conn:
             rows = conn.execute(statement, params).fetchall()
         return [history_entry(row) for row in rows]
+
+    def change_token(self) -> Hashable:
+        """Return the size and last sequence number of the history.
+
+        Every change writes a history row in its own transaction, so any
+        commit changes one of the two; the count also catches a transaction
+        that took a lower ``seq`` but committed after a higher one.
+        """
+        statement = sql.SQL("SELECT count(*), max(seq) FROM {}").format(
+            table(self.schema, HISTORY)
+        )
+        with self._tx() as conn:
+            row = conn.execute(statement).fetchone()
+        return (int(row[0]), row[1]) if row else (0, None)
 
     def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
         """Insert an inspection and update its source in one transaction."""

@@ -908,3 +908,38 @@ def test_a_refused_inspection_changes_nothing(
     assert (src["status"], src["last_inspected"], src["version"]) == (
         "operating", "2026-01-01", 2)
     assert store.count("inspections") == 1
+
+
+def _reopened(store: Store) -> Store:
+    """A second handle on the same ledger: another connection, as another program has."""
+    from geo.store import open_store
+
+    return open_store(store.url, pg_schema=getattr(store, "schema", "zonewatch"))
+
+
+def test_change_token_moves_with_every_commit_and_only_then(store: Store) -> None:
+    steady = store.change_token()
+    store.read("sources")
+    store.count("sources")
+    assert store.change_token() == steady  # reads change nothing
+    tokens = [steady]
+    created = store.create("sources", source(None, name="甲店"), actor="t")
+    tokens.append(store.change_token())
+    store.update("sources", created.id, {"name": "乙店"}, expected_version=1, actor="t")
+    tokens.append(store.change_token())
+    store.write_frame("sources", sources_frame(["W1"], [Point(113.6, 34.75)]), mode="append",
+                      actor="t")
+    tokens.append(store.change_token())
+    store.delete("sources", created.id, expected_version=2, actor="t")
+    tokens.append(store.change_token())
+    assert len(set(tokens)) == len(tokens), tokens
+
+
+def test_change_token_sees_commits_by_another_handle(store: Store) -> None:
+    other = _reopened(store)
+    try:
+        before = store.change_token()
+        other.create("sources", source(None, name="外部导入"), actor="cli")
+        assert store.change_token() != before
+    finally:
+        other.close()
