@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.head import HeadAsGet
 from api.openapi import install_openapi
 from api.settings import Settings
 from geo.store import Store, open_store
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     _include_routes(app)
     install_openapi(app)
+    app.add_middleware(HeadAsGet)
     return app
 
 
