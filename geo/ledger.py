@@ -26,6 +26,7 @@ from geo.errors import NotFoundError, ValidationError
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_LABELS_ZH",
     "DEFAULT_RADIUS_M",
     "INSPECTION_RESULTS",
     "LAYERS",
@@ -71,6 +72,16 @@ CATEGORIES = (
     "industrial",
     "other",
 )
+#: The bureau's Chinese name of each category, for every page, file and report.
+CATEGORY_LABELS_ZH = {
+    "catering": "餐饮",
+    "bbq": "露天烧烤",
+    "night_market": "夜市",
+    "construction_site": "建筑工地",
+    "muck_route": "渣土车路线",
+    "industrial": "工业",
+    "other": "其他",
+}
 STATUSES = ("operating", "rectifying", "closed")
 PURIFIER_STATES = ("none", "installed", "in_use")
 STATION_LEVELS = ("national", "provincial", "city", "other")

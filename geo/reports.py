@@ -27,7 +27,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.history import end_of_day
-from geo.ledger import CATEGORIES, STATUSES, now_utc
+from geo.ledger import CATEGORIES, CATEGORY_LABELS_ZH, STATUSES, now_utc
 from geo.priority import flagged_sources, summarize_priority
 from geo.rounds import ROUND_CATEGORIES, due_sources, round_visits
 from geo.store.base import Store
@@ -56,15 +56,7 @@ COVERED_CATEGORIES = ("catering", "night_market")
 #: Text of a cell that has no meaning (a share of nothing), in every format.
 NOT_APPLICABLE = "—"
 
-CATEGORY_LABELS = {
-    "catering": "餐饮",
-    "bbq": "露天烧烤",
-    "night_market": "夜市",
-    "construction_site": "建筑工地",
-    "muck_route": "渣土车路线",
-    "industrial": "工业",
-    "other": "其他",
-}
+CATEGORY_LABELS = CATEGORY_LABELS_ZH
 STATUS_LABELS = {"operating": "正常经营", "rectifying": "整改中", "closed": "已关停/取缔"}
 #: Chinese header of every column key used by the views.
 LABELS: dict[str, str] = {

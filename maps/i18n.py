@@ -7,6 +7,7 @@ as markup-free text in controls and the legend.
 from __future__ import annotations
 
 from geo.errors import InputError
+from geo.ledger import CATEGORY_LABELS_ZH
 
 __all__ = ["LANGUAGES", "labels"]
 
@@ -47,11 +48,7 @@ _ZH: dict[str, object] = {
         "last_inspected": "最近检查", "distance_m": "距最近监测点", "priority": "重点管控",
         "nearest_station": "最近监测点",
     },
-    "categories": {
-        "catering": "餐饮", "bbq": "露天烧烤", "night_market": "夜市",
-        "construction_site": "建筑工地", "muck_route": "渣土车路线", "industrial": "工业",
-        "other": "其他",
-    },
+    "categories": dict(CATEGORY_LABELS_ZH),
     "statuses": {"operating": "营业", "rectifying": "整改中", "closed": "已关停"},
     "purifier": {"none": "未安装", "installed": "已安装", "in_use": "正常使用"},
     "levels": {"national": "国控", "provincial": "省控", "city": "市控", "other": "其他"},

@@ -230,3 +230,9 @@ def test_integer_ids_from_files_are_their_digits():
     for bad in (5.5, True):
         with pytest.raises(ValidationError, match="not a valid id"):
             validate_id(bad, numbers=True)
+
+
+def test_every_category_has_one_chinese_label() -> None:
+    from geo.ledger import CATEGORIES, CATEGORY_LABELS_ZH
+
+    assert tuple(CATEGORY_LABELS_ZH) == CATEGORIES
