@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from geo.io.readers import RawTable
 
 __all__ = [
+    "layer_names",
     "read_kml",
     "read_with_gdal",
     "read_xlsx",
@@ -57,6 +58,16 @@ def table_from_frame(frame: Any, crs_hint: str | None = None) -> RawTable:
     return RawTable(attributes.reset_index(drop=True), geometries, {}, crs_hint=crs_hint)
 
 
+def layer_names(path: Path, what: str) -> list[str]:
+    """Return the layer names GDAL sees in ``path``; InputError naming ``what`` if unreadable."""
+    import pyogrio
+
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # GDAL raises several error types for a broken file
+        raise InputError(f"{path.name}: not a readable {what} ({exc})") from None
+
+
 def read_with_gdal(path: Path, what: str, layer: str | None = None) -> Any:
     """Read one layer of ``path`` with GDAL; InputError naming ``what`` if it cannot."""
     import pyogrio
@@ -74,12 +85,7 @@ def read_kml(path: Path, layer: str | None = None) -> RawTable:
     export puts the ledger id, and which GDAL renames ``id2``), else the
     Placemark's own ``id`` attribute unless GDAL made it up (``layer.N``).
     """
-    import pyogrio
-
-    try:
-        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # GDAL raises several error types for a broken file
-        raise InputError(f"{path.name}: not a readable KML file ({exc})") from None
+    names = layer_names(path, "KML file")
     frames = [_kml_frame(read_with_gdal(path, "KML file", name), name) for name in names]
     frames = [f for f in frames if len(f)]
     if not frames:

@@ -25,7 +25,14 @@ from geo.io.columns import (
     canonical_columns,
     crs_labels_as_text,
 )
-from geo.io.more_readers import read_kml, read_xlsx, refuse_gpkg_view, table_from_frame
+from geo.io.more_readers import (
+    layer_names,
+    read_kml,
+    read_with_gdal,
+    read_xlsx,
+    refuse_gpkg_view,
+    table_from_frame,
+)
 from geo.io.safety import MAX_UNZIPPED_BYTES, check_content, check_zip
 from geo.io.shapefiles import read_zipped_shapefiles
 from geo.io.sheets import csv_rows, frame_from_rows
@@ -275,14 +282,9 @@ def _geojson_crs(doc: dict[str, Any]) -> str | None:
 
 
 def _read_gpkg(path: Path, layer: str | None) -> RawTable:
-    import pyogrio
-
-    try:
-        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # GDAL raises several error types for a broken file
-        raise InputError(f"{path.name}: not a readable GeoPackage ({exc})") from None
+    names = layer_names(path, "GeoPackage")
     chosen = layer if layer in names else (names[0] if len(names) == 1 else None)
     if chosen is None:
         raise InputError(f"{path.name}: several layers ({', '.join(names)}); name one")
     refuse_gpkg_view(path, chosen)
-    return table_from_frame(pyogrio.read_dataframe(path, layer=chosen, on_invalid="ignore"))
+    return table_from_frame(read_with_gdal(path, "GeoPackage", chosen))
