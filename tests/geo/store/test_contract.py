@@ -8,6 +8,7 @@ have their own test modules. Distances are checked against pyproj ``Geod``.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import geopandas as gpd
@@ -25,7 +26,7 @@ from geo.errors import (
     ValidationError,
     VersionMismatchError,
 )
-from geo.ledger import LAYERS, Feature
+from geo.ledger import LAYERS, Feature, now_utc
 from geo.store import Query, Store, WriteSummary
 
 GEOD = Geod(ellps="WGS84")
@@ -831,6 +832,8 @@ def test_history_until_gives_each_features_last_change_by_then(store: Store) -> 
     store.create("sources", source("S-1"), actor="t")
     store.create("sources", source("S-2"), actor="t")
     middle = store.history("sources", "S-2")[-1].at
+    while now_utc() <= middle:  # history times are in milliseconds: change in a later one
+        time.sleep(0.001)
     store.update("sources", "S-1", {"name": "改名"}, expected_version=1, actor="t")
     store.delete("sources", "S-2", expected_version=1, actor="t")
     then = store.history_until("sources", middle)
