@@ -7,11 +7,12 @@ by relative URL, so it opens from disk with no server and no internet.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from geo.store.base import Store
 from maps.assets import copy_assets
 from maps.data import MapFilter, map_data
-from maps.i18n import labels
+from maps.i18n import normalize_lang
 from maps.render import MapPage, render_map
 
 __all__ = ["write_map_file"]
@@ -36,11 +37,12 @@ def write_map_file(
     link_base : str, default ""
         Prefix of record and report links, e.g. ``http://zonewatch.intranet``.
     """
-    labels(lang)
+    lang = normalize_lang(lang)  # before anything is written
     data = map_data(store, flt or MapFilter())
     assets = path.parent / f"{path.stem}_files"
     copy_assets(assets)
-    page = MapPage(lang=lang, data=data, asset_prefix=f"{assets.name}/",
+    # a relative URL: the folder name percent-encoded, so "#", "?" or "%" in it stay a name
+    page = MapPage(lang=lang, data=data, asset_prefix=f"{quote(assets.name)}/",
                    link_base=link_base.rstrip("/"))
     path.write_text(render_map(page), encoding="utf-8")
     return int(data["count"])

@@ -9,9 +9,11 @@ from __future__ import annotations
 from geo.errors import InputError
 from geo.ledger import CATEGORY_LABELS_ZH
 
-__all__ = ["LANGUAGES", "labels"]
+__all__ = ["LANGUAGES", "labels", "normalize_lang"]
 
 LANGUAGES = ("zh", "en")
+# what a reader may type for each language: its code in any case, zh-CN for Chinese
+_ALIASES = {"zh": "zh", "zh-cn": "zh", "en": "en"}
 
 _ZH: dict[str, object] = {
     "html_lang": "zh-CN",
@@ -102,8 +104,30 @@ _EN: dict[str, object] = {
 }
 
 
+def normalize_lang(lang: str) -> str:
+    """Return the language code ``lang`` names: ``zh`` or ``en``.
+
+    Case does not matter and ``zh-CN`` is Chinese; anything else, the empty
+    text included, is refused rather than replaced by a default.
+
+    Raises
+    ------
+    InputError
+        Any other language code.
+
+    Examples
+    --------
+    >>> normalize_lang("zh-CN"), normalize_lang("EN")
+    ('zh', 'en')
+    """
+    code = _ALIASES.get(lang.strip().lower()) if isinstance(lang, str) else None
+    if code is None:
+        raise InputError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    return code
+
+
 def labels(lang: str = "zh") -> dict[str, object]:
-    """Return the map vocabulary for ``lang`` (``zh`` or ``en``).
+    """Return the map vocabulary for ``lang`` (``zh`` or ``en``, see :func:`normalize_lang`).
 
     Raises
     ------
@@ -115,9 +139,4 @@ def labels(lang: str = "zh") -> dict[str, object]:
     >>> labels("en")["legend"]
     'Legend'
     """
-    code = (lang or "zh").lower()
-    if code in ("zh", "zh-cn"):
-        return _ZH
-    if code == "en":
-        return _EN
-    raise InputError(f"lang must be one of zh, en; got {lang!r}")
+    return _EN if normalize_lang(lang) == "en" else _ZH

@@ -5,29 +5,46 @@ data layers are drawn in the browser by ``assets/zonewatch-map.js`` from the
 compact JSON of :mod:`maps.data`, on canvas and in clusters, so the page stays
 small with 1e5 sources. Every script and stylesheet is one of ours: Folium's
 CDN defaults (Leaflet, jQuery, Bootstrap, Font Awesome) are replaced.
+
+No text reaches a template compiler
+-----------------------------------
+branca compiles the output of every macro element again as a Jinja2
+template (``MacroElement.render`` wraps it in ``Element(text)``), so any
+``{{ ... }}`` in a source name placed there would run as code. Folium
+therefore renders a page that holds nothing from the ledger, the settings or
+the request: two fixed slots (:data:`HEAD_SLOT`, :data:`CONFIG_SLOT`) and
+the generated name of the map. The ``<head>`` links and the config JSON
+(:func:`safe_json`) are put into those slots of the finished string once, by
+plain string work that no template engine ever sees.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import folium
-from branca.element import Element, Figure, MacroElement
-from folium.elements import JSCSSMixin
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from maps.assets import script_urls, style_urls
 from maps.basemaps import Basemap
-from maps.i18n import labels
+from maps.i18n import labels, normalize_lang
 from maps.styles import PRIORITY_COLOUR, STATION_COLOUR, category_styles
 
-__all__ = ["MapPage", "render_map", "safe_json"]
+__all__ = ["CONFIG_ID", "CONFIG_SLOT", "HEAD_SLOT", "MapPage", "render_map", "safe_json"]
 
 # Zhongyuan District, Zhengzhou: where the map opens before the data arrives
 _CENTRE = (34.75, 113.58)
+#: id of the ``<script type="application/json">`` element holding the page's config
+CONFIG_ID = "zonewatch-config"
+#: where the title, icon, preload and asset links go in the page Folium rendered
+HEAD_SLOT = "<!--zonewatch:head-->"
+#: where the config JSON block goes in the page Folium rendered
+CONFIG_SLOT = "<!--zonewatch:config-->"
 
 
 @dataclass
@@ -48,10 +65,15 @@ class MapPage:
 
 
 def safe_json(value: Any) -> str:
-    """Return JSON that is safe inside a ``<script>`` element.
+    r"""Return JSON that is safe inside a ``<script>`` element.
 
     ``<``, ``>`` and ``&`` become JSON unicode escapes, so no user text can
     close the element or open a comment; the JSON value is unchanged.
+
+    Examples
+    --------
+    >>> safe_json({"name": "</script>"})
+    '{"name":"\\u003c/script\\u003e"}'
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
@@ -60,51 +82,97 @@ def safe_json(value: Any) -> str:
     return text
 
 
-class _ZonewatchLayers(JSCSSMixin, MacroElement):
-    """Config JSON plus the call that draws every layer once the map exists."""
+class _ZonewatchSlots(MacroElement):
+    """The two slots plus the call that draws every layer once the map exists.
 
-    _template = Template("""
-{% macro html(this, kwargs) %}
-<script type="application/json" id="zonewatch-config">{{ this.config_json }}</script>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-zonewatchMap({{ this._parent.get_name() }}, "zonewatch-config");
-{% endmacro %}
-""")
+    branca compiles this element's output again as a template, so it may
+    hold fixed text and the map's generated name only: never a value.
+    """
 
-    def __init__(self, config: dict[str, Any], js: list, css: list) -> None:
+    _template = Template(
+        "{% macro header(this, kwargs) %}" + HEAD_SLOT + "{% endmacro %}"
+        "{% macro html(this, kwargs) %}" + CONFIG_SLOT + "{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        "zonewatchMap({{ this._parent.get_name() }}, \"" + CONFIG_ID + "\");"
+        "{% endmacro %}")
+
+    def __init__(self) -> None:
         super().__init__()
-        self._name = "ZonewatchLayers"
-        self.config_json = safe_json(config)
-        self.default_js = js
-        self.default_css = css
+        self._name = "ZonewatchSlots"
 
 
 def render_map(page: MapPage) -> str:
     """Return the HTML of the map page.
 
+    Raises
+    ------
+    InputError
+        ``page.lang`` is not ``zh`` or ``en``.
+
     Examples
     --------
-    >>> "zonewatch-config" in render_map(MapPage(data_url="/map/data.json"))
+    >>> CONFIG_ID in render_map(MapPage(data_url="/map/data.json"))
     True
     """
+    page = replace(page, lang=normalize_lang(page.lang))
     words = labels(page.lang)
+    return fill_slots(_folium_page(), {
+        HEAD_SLOT: _head(page, str(words["title"])),
+        CONFIG_SLOT: (f'<script type="application/json" id="{CONFIG_ID}">'
+                      f"{safe_json(_config(page, words))}</script>"),
+    })
+
+
+def _folium_page() -> str:
+    """Return Folium's page: the map, its own styles and the two slots; no data at all."""
     # zoom and scale controls come from zonewatch-map.js: translated titles, metric only
     fmap = folium.Map(location=_CENTRE, zoom_start=12, tiles=None, prefer_canvas=True,
                       control_scale=False, zoom_control=False, max_zoom=19)
-    fmap.default_js = []  # Leaflet comes first in our own list; no jQuery/Bootstrap
+    fmap.default_js = []  # Leaflet comes first in our own list (HEAD_SLOT); no jQuery
     fmap.default_css = []
+    _ZonewatchSlots().add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a Map's root is always its Figure
-    root.header.add_child(Element(f"<title>{html.escape(str(words['title']))}</title>"))
-    root.header.add_child(Element('<link rel="icon" href="data:,">'))  # no favicon request
-    if page.data_url:  # start the data download while the scripts load
-        root.header.add_child(Element(
-            f'<link rel="preload" href="{html.escape(page.data_url)}" as="fetch" '
-            'crossorigin="anonymous">'))
-    _ZonewatchLayers(_config(page, words), script_urls(page.asset_prefix, page.lang),
-                     style_urls(page.asset_prefix)).add_to(fmap)
     return root.render()
+
+
+def fill_slots(page_html: str, fills: dict[str, str]) -> str:
+    """Put each text of ``fills`` into its slot of ``page_html``, in one pass.
+
+    The slots are checked on the page as rendered, before any text goes in,
+    and the one pass never looks into what it inserted: a ledger text that
+    happens to contain a slot stays text.
+
+    Raises
+    ------
+    RuntimeError
+        A slot is missing from ``page_html`` or occurs more than once.
+
+    Examples
+    --------
+    >>> fill_slots("<p><!--a--></p>", {"<!--a-->": "<!--a--> x"})
+    '<p><!--a--> x</p>'
+    """
+    for slot in fills:
+        found = page_html.count(slot)
+        if found != 1:  # a Folium upgrade moved or copied the element: refuse, never guess
+            raise RuntimeError(f"the map page holds {found} copies of slot {slot!r}; expected 1")
+    pattern = re.compile("|".join(re.escape(slot) for slot in fills))
+    return pattern.sub(lambda match: fills[match.group(0)], page_html)
+
+
+def _head(page: MapPage, title: str) -> str:
+    """Return the ``<head>`` tags: title, icon, data preload, scripts and stylesheets."""
+    tags = [f"<title>{html.escape(title)}</title>",
+            '<link rel="icon" href="data:,">']  # no favicon request
+    if page.data_url:  # start the data download while the scripts load
+        tags.append(f'<link rel="preload" href="{html.escape(page.data_url)}" as="fetch" '
+                    'crossorigin="anonymous">')
+    tags += [f'<script src="{html.escape(url)}"></script>'
+             for _, url in script_urls(page.asset_prefix, page.lang)]
+    tags += [f'<link rel="stylesheet" href="{html.escape(url)}">'
+             for _, url in style_urls(page.asset_prefix)]
+    return "\n    ".join(tags)
 
 
 def _config(page: MapPage, words: dict[str, Any]) -> dict[str, Any]:

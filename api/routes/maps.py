@@ -23,7 +23,7 @@ from maps.assets import resolve_asset
 from maps.basemaps import Basemap, choose_basemap, fetch_tile, upstream_url
 from maps.cache import MapDataCache
 from maps.data import MapFilter
-from maps.i18n import labels
+from maps.i18n import normalize_lang
 from maps.render import MapPage, render_map
 
 router = APIRouter(tags=["Maps"])
@@ -51,14 +51,14 @@ def get_map(
 ) -> HTMLResponse:
     """Return the map page; its data is loaded from ``/map/data.json``."""
     refuse_unknown_params(request, _FILTERS | {"lang", "basemap"})
-    labels(lang)
+    lang = normalize_lang(lang)
     flt = MapFilter(station=station, category=category, priority=priority, community=community)
     if station is not None:
         store.get("stations", station)
     chosen = _basemap(basemap, settings)
     params = {**flt.as_params(), "datum": chosen.datum}
     page = MapPage(
-        lang=lang.lower()[:2], basemap=chosen, data_url=f"/map/data.json?{urlencode(params)}",
+        lang=lang, basemap=chosen, data_url=f"/map/data.json?{urlencode(params)}",
         tile_url=f"/map/tiles/{chosen.name}/{{z}}/{{x}}/{{y}}",
     )
     return HTMLResponse(render_map(page))

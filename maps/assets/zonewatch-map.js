@@ -14,6 +14,11 @@
     return node;
   }
 
+  // Leaflet writes attributions and layer names as HTML: what comes from the config goes as text
+  function asHtml(value) {
+    return el("span", null, value).innerHTML;
+  }
+
   // "{n} sources" style labels: word order and punctuation stay in the language's hands
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, name) { return String(values[name]); });
@@ -380,9 +385,10 @@
     if (map.options.maxZoom === undefined) { map.setMaxZoom(19); }  // clusters need one
     var control = L.control.layers({}, {}, { collapsed: false, position: "topright" });
     if (cfg.tiles) {
-      var tiles = L.tileLayer(cfg.tiles.url, { attribution: cfg.tiles.attribution, maxZoom: 19 });
+      var tiles = L.tileLayer(cfg.tiles.url, { attribution: asHtml(cfg.tiles.attribution),
+        maxZoom: 19 });
       tiles.addTo(map);
-      control.addBaseLayer(tiles, cfg.tiles.name);
+      control.addBaseLayer(tiles, asHtml(cfg.tiles.name));
     }
     control.addTo(map);
     addTools(map, words, cfg);
