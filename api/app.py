@@ -10,11 +10,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.errors import install_error_handlers
 from api.head import HeadAsGet
 from api.openapi import install_openapi
+from api.params import refuse_nul_params
+from api.responses import VaryOnAccept
 from api.settings import Settings
 from geo.store import Store, open_store
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     _include_routes(app)
     install_openapi(app)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(VaryOnAccept)
     return app
 
 
@@ -85,6 +88,8 @@ def _include_routes(app: FastAPI) -> None:
     from api.routes import reports as report_routes
 
     protect_reads(app)  # before any router: every route checks read access
+    # one rule for every route, before any value reaches a store (both stores answer alike)
+    app.router.dependencies.append(Depends(refuse_nul_params))
     app.include_router(edits.router)
     app.include_router(history.router)
     app.include_router(inspections.router)

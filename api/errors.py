@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from geo import errors as geo_errors
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "install_error_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "allowed_methods",
+    "install_error_handlers",
+    "problem_response",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("zonewatch.api")
@@ -111,6 +118,32 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 400, "Invalid parameter", "; ".join(problems))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Return the methods some route of the app answers at the request's path, sorted.
+
+    Computed from the routes, so it cannot drift from them: Starlette's own
+    405 names only the first route matching the path. HEAD is answered
+    wherever GET is (:class:`api.head.HeadAsGet`).
+    """
+    methods: set[str] = set()
+    for route in _routes(request.app):
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _routes(app: FastAPI) -> Iterable[Any]:
+    """Every route of ``app``, each with ``methods`` and ``matches``."""
+    try:  # FastAPI >= 0.16x keeps an included router as one branch of app.router.routes
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies the routes of included routers
+        return list(app.router.routes)
+    return list(iter_route_contexts(app.router.routes))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
@@ -118,6 +151,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     response = problem_response(request, exc.status_code, title, detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
 
 

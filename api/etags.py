@@ -31,17 +31,25 @@ def etag_for(cid: str, fid: str, version: int | None) -> str:
     return f'"{cid}-{header_id(fid)}-v{version}"'
 
 
-def expected_version(if_match: str | None, *, cid: str, fid: str) -> int | None:
+def expected_version(
+    if_match: str | None, *, cid: str, fid: str, allow_any: bool = False
+) -> int | None:
     """Return the version an ``If-Match`` header asserts for the feature.
 
     A missing header is 428 (Precondition Required): changes must say which
     version they change. ``*`` matches any current version (RFC 9110,
-    13.1.1): None, no version check. An ETag of another feature, or
-    unreadable, is stale: VersionMismatchError (412).
+    13.1.1), which is no protection against lost updates: it is 428 as well,
+    unless ``allow_any`` (the ``allow_if_match_any`` setting), then None, no
+    version check. An ETag of another feature, or unreadable, is stale:
+    VersionMismatchError (412).
     """
     if if_match is None or not if_match.strip():
         raise HTTPException(428, "If-Match with the feature's ETag is required for changes")
     if if_match.strip() == "*":
+        if not allow_any:
+            raise HTTPException(
+                428, "If-Match: * names no version; send the ETag of the version you change"
+            )
         return None
     prefix = f"{cid}-{header_id(fid)}-v"
     for tag in if_match.split(","):

@@ -11,7 +11,7 @@ from fastapi import Request
 
 from geo.errors import InputError
 
-__all__ = ["parse_bbox", "parse_datetime", "refuse_unknown_params"]
+__all__ = ["parse_bbox", "parse_datetime", "refuse_nul_params", "refuse_unknown_params"]
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -47,16 +47,29 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
+def refuse_nul_params(request: Request) -> None:
+    """Raise InputError naming any path or query parameter holding a NUL character.
+
+    Installed for every route (:func:`api.app.create_app`): no ledger text or
+    id holds a NUL (:func:`geo.ledger.validate_record` refuses it), and
+    PostgreSQL cannot even compare against one while SQLite can, so without
+    this one rule the two stores would answer such a request differently.
+    """
+    in_path = sorted(k for k, v in request.path_params.items() if "\x00" in str(v))
+    if in_path:
+        raise InputError(f"path parameter(s) {', '.join(in_path)!r} hold a NUL character")
+    in_query = sorted({k for k, v in request.query_params.multi_items() if "\x00" in k + v})
+    if in_query:
+        raise InputError(f"query parameter(s) {', '.join(in_query)!r} hold a NUL character")
+
+
 def refuse_unknown_params(request: Request, allowed: Iterable[str]) -> None:
     """Raise InputError naming any query parameter the endpoint does not define.
 
-    Also refuses NUL characters in any value: no ledger text holds one, and
-    PostgreSQL cannot even compare against one.
+    Also refuses NUL characters in any value (:func:`refuse_nul_params`).
     """
     known = set(allowed)
-    with_nul = sorted(k for k, v in request.query_params.multi_items() if "\x00" in k + v)
-    if with_nul:
-        raise InputError(f"query parameter(s) {', '.join(with_nul)!r} hold a NUL character")
+    refuse_nul_params(request)
     unknown = sorted(k for k in request.query_params if k not in known)
     if unknown:
         raise InputError(

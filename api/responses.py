@@ -20,6 +20,8 @@ import pandas as pd
 from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.errors import InputError
 from geo.io.writers import EXPORT_FORMATS, Frames, export_frame, iter_features, pages_of
@@ -28,6 +30,7 @@ __all__ = [
     "FEATURE_FORMATS",
     "GEOJSON",
     "PAGE_FORMATS",
+    "VaryOnAccept",
     "export_response",
     "json_response",
     "pick_format",
@@ -48,10 +51,43 @@ def pick_format(request: Request, f: str | None, *, allowed: tuple[str, ...]) ->
         if f not in allowed:
             raise InputError(f"unknown format f={f!r}; expected one of: {', '.join(allowed)}")
         return f
+    request.state.vary_accept = True  # VaryOnAccept tells caches: this answer depends on Accept
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "json" not in accept and "html" in allowed:
         return "html"
     return "json"
+
+
+class VaryOnAccept:
+    """ASGI middleware adding ``Vary: Accept`` to answers :func:`pick_format` chose by Accept.
+
+    Without it a shared cache could keep a browser's HTML page of a URL and
+    hand it to a program asking the same URL for JSON (RFC 9110, 12.5.5).
+    An answer chosen by ``f=`` does not vary: the format is in the URL.
+
+    Parameters
+    ----------
+    app : ASGIApp
+        The application to wrap.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add ``Accept`` to ``Vary`` when the route negotiated."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Request.state lives in this dict, shared by the copies of the scope made downstream
+        state = scope.setdefault("state", {})
+
+        async def send_varied(message: Message) -> None:
+            if message["type"] == "http.response.start" and state.get("vary_accept"):
+                MutableHeaders(scope=message).add_vary_header("Accept")
+            await send(message)
+
+        await self.app(scope, receive, send_varied)
 
 
 def json_response(

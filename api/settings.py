@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     read_requires_token: bool = Field(
         False, description="Reads need a viewer (or higher) token; writes always need editor"
     )
+    allow_if_match_any: bool = Field(
+        False, description="Let If-Match: * change a feature whatever its version (no "
+        "lost-update protection); off, every change needs the feature's ETag"
+    )
     max_upload_bytes: int = Field(
         50 * 1024 * 1024, gt=0, description="Largest file POST /import accepts, in bytes"
     )

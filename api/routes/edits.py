@@ -2,27 +2,32 @@
 
 Every change needs an editor token; replace, patch and delete need the
 ``If-Match`` ETag of the version they change (428 without, 412 when stale;
-``*`` matches any version). Derived and system fields in a body are ignored
-(see :mod:`geo.edits`). Everything that can refuse a write is checked before
-it is committed, and the answer after a commit is always the success status.
+``*`` is 428 too unless ``Settings.allow_if_match_any``). Derived and system
+fields in a body are ignored (see :mod:`geo.edits`). Everything that can
+refuse a write is checked before it is committed, and the answer after a
+commit is always the success status.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 from api.auth import EditorDep, actor_of
-from api.collections import get_collection, with_derived
+from api.collections import COLLECTIONS, get_collection, with_derived
 from api.deps import SettingsDep, StoreDep
 from api.etags import etag_for, expected_version, header_id
 from api.responses import GEOJSON, json_response
+from api.settings import Settings
 from geo.edits import (
     change_feature,
     create_feature,
@@ -36,12 +41,13 @@ from geo.ledger import SYSTEM_FIELDS, Feature, get_layer
 from geo.priority import DERIVED_FIELDS
 from geo.store import Store
 
-__all__ = ["feature_response", "json_body", "router"]
+__all__ = ["MAX_BODY_DEPTH", "feature_response", "json_body", "parse_json", "router"]
 
 router = APIRouter(tags=["Edits (OGC API – Features Part 4)"])
 log = logging.getLogger("zonewatch.api")
 
-EDITABLE = ("sources", "stations", "inspections")
+#: Collections derived from others (the zones) take no writes; the stored ones do.
+DERIVED = tuple(c.id for c in COLLECTIONS.values() if c.layer is None)
 _JSON_TYPES = ("application/json", "application/geo+json")
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -50,7 +56,8 @@ FeatureId = Annotated[str, Path(description="Feature id, e.g. S00001")]
 CrsParam = Annotated[str, Query(
     description="Coordinate label of the body's geometry: wgs84, cgcs2000, gcj02, bd09, EPSG:n")]
 IfMatch = Annotated[str | None, Header(
-    description="The ETag of the version being changed, or * for any version")]
+    description="The ETag of the version being changed (* for any version only where the "
+                "allow_if_match_any setting is on)")]
 
 
 async def json_body(request: Request, settings: SettingsDep) -> Any:
@@ -65,10 +72,49 @@ async def json_body(request: Request, settings: SettingsDep) -> Any:
     raw = await request.body()
     if len(raw) > settings.max_upload_bytes:
         raise HTTPException(413, f"body is larger than {settings.max_upload_bytes} bytes")
+    return parse_json(raw)
+
+
+#: GeoJSON needs about 7 levels (a FeatureCollection's MultiPolygon coordinates).
+MAX_BODY_DEPTH = 32
+_TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a JSON request body, refusing NaN/Infinity and nesting beyond :data:`MAX_BODY_DEPTH`.
+
+    Raises
+    ------
+    InputError
+        Not JSON (RFC 8259), or nested too deeply (Python's parser, and the
+        recursive code after it such as shapely, would exhaust the stack).
+    """
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        doc = json.loads(raw, parse_constant=_refuse_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(_TOO_DEEP) from None
+    if _depth_over(doc, MAX_BODY_DEPTH):
+        raise InputError(_TOO_DEEP)
+    return doc
+
+
+def _depth_over(doc: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``doc`` nest more than ``limit`` deep (no recursion)."""
+    stack = [(doc, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _refuse_constant(name: str) -> Any:
@@ -80,11 +126,33 @@ def _refuse_constant(name: str) -> Any:
 Body = Annotated[Any, Depends(json_body)]
 
 
-def _editable(cid: str) -> str:
-    collection = get_collection(cid)
-    if cid not in EDITABLE:
-        raise HTTPException(405, f"collection {collection.id!r} is read-only")
-    return cid
+class _StoredCollection(Convertor[str]):
+    """The ``{cid:stored}`` path segment: any collection id but a derived one.
+
+    So no write route matches a path of the zones: a write there is a 405
+    whose ``Allow``, computed from the routes (:mod:`api.errors`), names the
+    reads only, as for any other path that takes no writes.
+    """
+
+    regex = "(?!(?:" + "|".join(re.escape(cid) for cid in DERIVED) + ")/)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("stored", _StoredCollection())
+
+
+def _editable(cid: CollectionId) -> str:
+    """Return ``cid`` when it names a collection (NotFoundError, 404, otherwise)."""
+    return get_collection(cid).id
+
+
+# Declared before the token and the body: an unknown collection is 404 whatever is sent.
+Editable = Annotated[str, Depends(_editable)]
 
 
 def feature_response(
@@ -128,66 +196,68 @@ def _committed_frame(store: Store, cid: str, feature: Feature) -> pd.DataFrame:
         return frame
 
 
-@router.post("/collections/{cid}/items", status_code=201, summary="Create a feature")
+@router.post("/collections/{cid:stored}/items", status_code=201, summary="Create a feature")
 def create_item(
-    request: Request, store: StoreDep, token: EditorDep, cid: CollectionId, body: Body,
+    request: Request, store: StoreDep, cid: Editable, token: EditorDep, body: Body,
     crs: CrsParam = "wgs84",
 ) -> Response:
     """Create a feature from a GeoJSON Feature; 201 with Location and ETag.
 
     The id of a deleted feature (whose history is kept) is refused with 409.
     """
-    layer = _editable(cid)
-    feature = feature_from_geojson(layer, body, crs=crs)
-    stored = create_feature(store, layer, feature, actor=actor_of(token))
+    feature = feature_from_geojson(cid, body, crs=crs)
+    stored = create_feature(store, cid, feature, actor=actor_of(token))
     return feature_response(request, store, cid, stored, status=201)
 
 
-@router.put("/collections/{cid}/items/{fid}", summary="Replace a feature")
+@router.put("/collections/{cid:stored}/items/{fid}", summary="Replace a feature")
 def replace_item(
-    request: Request, store: StoreDep, token: EditorDep, cid: CollectionId, fid: FeatureId,
-    body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
+    request: Request, store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep,
+    fid: FeatureId, body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
 ) -> Response:
     """Replace every field and the geometry; fields left out take their defaults."""
-    layer = _editable(cid)
-    version = expected_version(if_match, cid=cid, fid=fid)
-    feature = feature_from_geojson(layer, body, crs=crs)
+    version = _version_to_change(if_match, settings, cid=cid, fid=fid)
+    feature = feature_from_geojson(cid, body, crs=crs)
     if feature.id not in (None, fid):
         raise InputError(f"the body's id {feature.id!r} is not {fid!r}: ids never change")
-    current = store.get(layer, fid)
-    stored = change_feature(store, layer, current, _all_fields(layer, feature.properties),
+    current = store.get(cid, fid)
+    stored = change_feature(store, cid, current, _all_fields(cid, feature.properties),
                             feature.geometry, expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
-@router.patch("/collections/{cid}/items/{fid}", summary="Patch a feature (JSON merge patch)")
+@router.patch("/collections/{cid:stored}/items/{fid}", summary="Patch a feature (JSON merge patch)")
 def patch_item(
-    request: Request, store: StoreDep, token: EditorDep, cid: CollectionId, fid: FeatureId,
-    body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
+    request: Request, store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep,
+    fid: FeatureId, body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
 ) -> Response:
     """Apply an RFC 7396 merge patch of the GeoJSON feature (``properties``, ``geometry``).
 
     A patch that changes nothing keeps the version (and adds no history).
     """
-    layer = _editable(cid)
-    version = expected_version(if_match, cid=cid, fid=fid)
-    current = store.get(layer, fid)
-    properties, geometry = patch_feature(layer, current, body, crs=crs)
-    stored = change_feature(store, layer, current, _all_fields(layer, properties), geometry,
+    version = _version_to_change(if_match, settings, cid=cid, fid=fid)
+    current = store.get(cid, fid)
+    properties, geometry = patch_feature(cid, current, body, crs=crs)
+    stored = change_feature(store, cid, current, _all_fields(cid, properties), geometry,
                             expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
-@router.delete("/collections/{cid}/items/{fid}", status_code=204, summary="Delete a feature")
+@router.delete("/collections/{cid:stored}/items/{fid}", status_code=204, summary="Delete a feature")
 def delete_item(
-    store: StoreDep, token: EditorDep, cid: CollectionId, fid: FeatureId,
+    store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep, fid: FeatureId,
     if_match: IfMatch = None,
 ) -> Response:
     """Delete a feature; its history stays (and its id is not given to a new feature)."""
-    layer = _editable(cid)
-    version = expected_version(if_match, cid=cid, fid=fid)
-    delete_feature(store, layer, fid, expected_version=version, actor=actor_of(token))
+    version = _version_to_change(if_match, settings, cid=cid, fid=fid)
+    delete_feature(store, cid, fid, expected_version=version, actor=actor_of(token))
     return Response(status_code=204)
+
+
+def _version_to_change(
+    if_match: str | None, settings: Settings, *, cid: str, fid: str
+) -> int | None:
+    return expected_version(if_match, cid=cid, fid=fid, allow_any=settings.allow_if_match_any)
 
 
 def _all_fields(layer: str, properties: dict[str, Any]) -> dict[str, Any]:

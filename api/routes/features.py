@@ -16,8 +16,10 @@ from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_respons
 from api.responses import pick_format as _pick
 from api.routes.history import as_of_page
 from geo.io.writers import iter_features
+from geo.ledger import MAX_ROUND
 from geo.store import Query as StoreQuery
 from geo.store import Store
+from geo.store.base import MAX_STORE_INT
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -179,7 +181,9 @@ def items(
     bbox: Annotated[str | None, Query(
         description="minLon,minLat,maxLon,maxLat in degrees (WGS84 / CRS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=10000, description="Features per page (1–10000)")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Features to skip (paging)")] = 0,
+    offset: Annotated[int, Query(
+        ge=0, le=MAX_STORE_INT, description="Features to skip (paging); past the end: no features"
+    )] = 0,
     datetime: Annotated[str | None, Query(
         description="RFC 3339 date-time or interval (start/end, '..' for open). Checked, "
                     "but selects every feature: ledger features have no temporal geometry")
@@ -194,7 +198,8 @@ def items(
     level: Annotated[str | None, Query(description="Station level, e.g. national")] = None,
     source_id: Annotated[str | None, Query(description="Inspections of this source id")] = None,
     result: Annotated[str | None, Query(description="Inspection result")] = None,
-    round: Annotated[int | None, Query(description="Inspection round")] = None,
+    round: Annotated[int | None, Query(
+        ge=1, le=MAX_ROUND, description=f"Inspection round, 1 to {MAX_ROUND}")] = None,
     as_of: Annotated[str | None, Query(
         description="YYYY-MM-DD: the ledger as it stood at the end of that day (UTC)")] = None,
     f: FormatFeatures = None,

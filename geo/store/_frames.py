@@ -10,18 +10,21 @@ refused with the same words.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DuplicateIdError, ValidationError, VersionMismatchError
 from geo.ledger import SYSTEM_FIELDS, Feature, Layer, validate_record
-from geo.store.base import Query
+from geo.store.base import MAX_STORE_INT, Query
 
 __all__ = [
     "Record",
@@ -29,12 +32,14 @@ __all__ = [
     "check_paging",
     "check_version",
     "clean_id",
+    "history_jsons",
     "merged_record",
     "new_id",
     "new_record",
     "prepare_records",
     "refuse_id_change",
     "typed_column",
+    "whole_number",
 ]
 
 _MAX_REPORTED = 5  # bad rows named in one message
@@ -241,8 +246,56 @@ def check_paging(query: Query) -> tuple[int | None, int]:
         A negative limit or offset.
     """
     limit, offset = query.limit, query.offset
-    if offset is None or offset < 0 or (limit is not None and limit < 0):
-        raise ValidationError(
-            f"limit {limit!r} and offset {offset!r} must be whole numbers >= 0", field="limit"
-        )
+    for name, value in (("limit", limit), ("offset", offset)):
+        if name == "limit" and value is None:
+            continue
+        if value is None or not 0 <= value <= MAX_STORE_INT:
+            raise ValidationError(
+                f"{name} {value!r} must be a whole number from 0 to {MAX_STORE_INT}", field=name
+            )
     return (None if limit is None else int(limit)), int(offset)
+
+
+def whole_number(value: Any) -> int:
+    """Return ``value`` as an int both stores keep; ValueError if it is not one.
+
+    Examples
+    --------
+    >>> whole_number("3"), whole_number(4.0)
+    (3, 4)
+    """
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int | np.integer):
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        number = int(value)  # exact: through float, 2**63 - 1 would round up past the range
+    else:
+        real = float(value)
+        if not math.isfinite(real) or not real.is_integer():
+            raise ValueError("not a finite whole number")
+        number = int(real)
+    if not -MAX_STORE_INT <= number <= MAX_STORE_INT:
+        raise ValueError(f"beyond the 64-bit integers a store keeps (+-{MAX_STORE_INT})")
+    return number
+
+
+_SNAPSHOT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def history_jsons(layer: Layer, records: Sequence[Record]) -> list[str]:
+    """Return the history JSON of stored states: ``{"properties", "geometry"}``.
+
+    ``properties`` holds every field but ``id``; ``geometry`` is WKT at full
+    precision (None for layers without geometry). Both stores keep this text.
+    """
+    names = [n for n in layer.field_names if n != "id"]
+    wkts: Sequence[str | None] = [None] * len(records)
+    if layer.has_geometry:
+        geoms = np.array([r.geometry for r in records], dtype=object)
+        wkts = shapely.to_wkt(geoms, rounding_precision=-1).tolist()
+    return [
+        _SNAPSHOT_JSON.encode({"properties": {n: r.properties.get(n) for n in names},
+                               "geometry": wkt})
+        for r, wkt in zip(records, wkts, strict=True)
+    ]

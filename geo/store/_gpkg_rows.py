@@ -17,7 +17,7 @@ import shapely
 
 from geo.errors import ValidationError
 from geo.ledger import Feature, Layer
-from geo.store._frames import Record, check_bbox, typed_column
+from geo.store._frames import Record, check_bbox, typed_column, whole_number
 from geo.store._gpkg_binary import decode_geometries, encode_geometries
 from geo.store._gpkg_schema import FID, GEOM, SRS_ID, rtree_name
 from geo.store.base import Query
@@ -186,10 +186,7 @@ def _filter_value(name: str, kind: str, value: Any) -> Any:
         if kind == "bool":
             return int(_to_bool(value))
         if kind == "int":
-            number = float(value)
-            if not number.is_integer():
-                raise ValueError("not a whole number")
-            return int(number)
+            return whole_number(value)
         if kind == "float":
             return float(value)
     except (TypeError, ValueError) as exc:

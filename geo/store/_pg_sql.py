@@ -14,7 +14,7 @@ from psycopg import sql
 
 from geo.errors import ValidationError
 from geo.ledger import Layer
-from geo.store._frames import check_bbox
+from geo.store._frames import check_bbox, whole_number
 from geo.store.base import Query
 
 __all__ = [
@@ -234,13 +234,15 @@ def _filter_value(name: str, kind: str, value: Any) -> str:
             if text not in _TRUE | _FALSE:
                 raise ValueError("expected true or false")
             return "true" if text in _TRUE else "false"
-        if kind in ("int", "float"):
+        if kind == "int":
+            return str(whole_number(value))
+        if kind == "float":
             if isinstance(value, bool):
                 raise ValueError("a boolean is not a number")
             number = float(value)
-            if not math.isfinite(number) or (kind == "int" and not number.is_integer()):
-                raise ValueError("not a finite whole number" if kind == "int" else "not finite")
-            return str(int(number)) if kind == "int" else repr(number)
+            if not math.isfinite(number):
+                raise ValueError("not finite")
+            return repr(number)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             f"filter {name}={value!r} is not a valid {kind} ({exc})", field=name

@@ -14,17 +14,37 @@ travel as ISO 8601 strings, missing values as None.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo.ledger import Feature
+from geo.ledger import Feature, Layer
 
-__all__ = ["HistoryEntry", "Query", "Store", "TokenRecord", "WriteMode", "WriteSummary"]
+if TYPE_CHECKING:
+    from geo.store._frames import Record
+
+__all__ = [
+    "MAX_STORE_INT",
+    "HistoryEntry",
+    "Operation",
+    "Query",
+    "Store",
+    "TokenRecord",
+    "Transaction",
+    "WriteMode",
+    "WriteSummary",
+]
 
 WriteMode = Literal["append", "upsert", "replace"]
+
+#: The largest whole number both stores keep and compare (64-bit signed: SQLite
+#: INTEGER, PostgreSQL bigint); beyond it PostgreSQL refuses while SQLite goes
+#: on in floating point, so a larger offset or integer filter is refused alike.
+MAX_STORE_INT = 2**63 - 1
+Operation = Literal["create", "update", "delete"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,9 @@ class Query:
     ``bbox`` is (min_lon, min_lat, max_lon, max_lat) and selects features
     whose geometry intersects the box; ``filters`` are equality tests on
     fields (a list or tuple value means "any of"); ``limit``/``offset`` page
-    through features ordered by ``id``.
+    through features ordered by ``id``. Integers (``limit``, ``offset``,
+    integer filter values) lie within +-:data:`MAX_STORE_INT`, else every
+    store raises ValidationError naming them.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -87,6 +109,52 @@ class TokenRecord:
     revoked_at: str | None = None
 
 
+class Transaction(Protocol):
+    """The primitive operations of one store transaction; :mod:`geo.writes` is the only caller.
+
+    Records carry every field (``version`` and ``updated_at`` already
+    stamped) and a lon/lat geometry; a transaction stores and returns them as
+    they are and enforces no rule of the ledger. What one transaction wrote
+    is visible to its own reads, and to nobody else's before commit.
+    """
+
+    def lock(self, layer: Layer) -> None:
+        """Make writers of ``layer`` take turns until this transaction ends."""
+
+    def rows(self, layer: Layer, ids: Sequence[str]) -> dict[str, Record]:
+        """Return the stored records among ``ids``, keyed by id, held until commit."""
+        ...
+
+    def select(self, layer: Layer, query: Query) -> list[Record]:
+        """Return the records matching ``query``'s filters and ids (no bbox, no paging)."""
+        ...
+
+    def insert(self, layer: Layer, records: Sequence[Record]) -> None:
+        """Insert new records (a taken id is a DuplicateIdError)."""
+
+    def update(self, layer: Layer, records: Sequence[Record]) -> None:
+        """Overwrite every field and the geometry of stored records, by id."""
+
+    def delete(self, layer: Layer, ids: Sequence[str]) -> None:
+        """Delete stored records by id."""
+
+    def append_history(
+        self,
+        layer: Layer,
+        operation: Operation,
+        *,
+        actor: str,
+        at: str,
+        before: Sequence[Record] | None,
+        after: Sequence[Record] | None,
+    ) -> None:
+        """Append one history entry per record (``before`` and ``after`` aligned)."""
+
+    def last_operations(self, layer: Layer, ids: Sequence[str]) -> dict[str, Operation]:
+        """Return the operation of the last history entry of each of ``ids`` that has one."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
@@ -101,6 +169,14 @@ class Store(Protocol):
 
     def is_empty(self) -> bool:
         """Return True when the store holds no sources and no stations."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Return the context of one write transaction (see :mod:`geo.writes`).
+
+        The block's writes are committed when it ends normally and rolled back,
+        nothing written, when it raises.
+        """
+        ...
 
     def count(self, layer: str, *, query: Query | None = None) -> int:
         """Return how many features of ``layer`` match ``query``."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +13,10 @@ from pyproj import Geod
 from geo import crs as crs_mod
 from tests.api import ledger_fixtures
 from tests.api.ledger_fixtures import FAR, NEAR, STATION, Ledger
+from tests.conftest import STORE_KINDS, make_store
 
 MERGE = "application/merge-patch+json"
+PROBLEM = "application/problem+json"
 GEOD = Geod(ellps="WGS84")
 
 ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
@@ -463,18 +467,50 @@ def test_import_rows_with_bad_ids_say_which_row_and_why(ledger: Ledger) -> None:
 # -- If-Match *, no-op patches, text caps, NUL (low) -----------------------------------------
 
 
-@pytest.mark.parametrize("method", ["put", "patch", "delete"])
-def test_if_match_star_matches_any_current_version(ledger: Ledger, method: str) -> None:
-    assert patch(ledger, "S-near", {"properties": {"name": "第二版"}},
-                 '"sources-S-near-v1"').status_code == 200
+@pytest.fixture(params=STORE_KINDS)
+def star_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """The small ledger served with ``allow_if_match_any`` on."""
+    for store in make_store(request.param, tmp_path):
+        built = ledger_fixtures.build(store, allow_if_match_any=True)
+        with built.client:
+            yield built
+
+
+def _star(ledger: Ledger, method: str):
     kwargs: dict[str, Any] = {
         "headers": ledger.auth(**{"Content-Type": "application/json", "If-Match": "*"})}
     if method != "delete":
         kwargs["content"] = json.dumps(feature(name="第三版"))
-    res = ledger.client.request(method.upper(), "/collections/sources/items/S-near", **kwargs)
+    return ledger.client.request(method.upper(), "/collections/sources/items/S-near", **kwargs)
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_if_match_star_is_428_and_changes_nothing(ledger: Ledger, method: str) -> None:
+    res = _star(ledger, method)
+    assert res.status_code == 428, res.text
+    assert res.headers["content-type"] == PROBLEM
+    assert "If-Match: *" in res.json()["detail"]
+    assert ledger.store.get("sources", "S-near").version == 1
+    assert len(ledger.store.history("sources", "S-near")) == 1
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_if_match_star_matches_any_version_when_allowed(star_ledger: Ledger, method: str) -> None:
+    assert patch(star_ledger, "S-near", {"properties": {"name": "第二版"}},
+                 '"sources-S-near-v1"').status_code == 200
+    res = _star(star_ledger, method)
     assert res.status_code == (204 if method == "delete" else 200), res.text
     if method != "delete":
         assert res.headers["etag"] == '"sources-S-near-v3"'
+
+
+def test_the_if_match_star_setting_reads_its_environment_variable(monkeypatch) -> None:
+    from api.settings import Settings
+
+    monkeypatch.delenv("ZONEWATCH_ALLOW_IF_MATCH_ANY", raising=False)
+    assert Settings().allow_if_match_any is False
+    monkeypatch.setenv("ZONEWATCH_ALLOW_IF_MATCH_ANY", "true")
+    assert Settings().allow_if_match_any is True
 
 
 def test_a_patch_that_changes_nothing_keeps_version_and_history(ledger: Ledger) -> None:
@@ -514,3 +550,82 @@ def test_an_import_reason_names_its_row_once(ledger: Ledger) -> None:
     assert rejected["row"] == 3 and "latitude" in rejected["reason"]
     assert "row" not in rejected["reason"]
     assert res.json()["detail"].count("row 3") == 1
+
+
+# -- request bodies nested too deeply; NUL in ids (issue 10) -----------------------------------
+
+
+def _state(ledger: Ledger) -> tuple:
+    """Everything a refused write must leave as it was."""
+    sources = ledger.store.read("sources")
+    return (sorted(zip(sources["id"], sources["version"], strict=True)),
+            ledger.store.count("inspections"), ledger.store.count("stations"),
+            len(ledger.store.history("sources", "S-near")))
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+DEEP_BODIES = {
+    "bare-100000": _nested(100_000),
+    "property-100000": json.dumps(feature(name="x")).replace('"x"', _nested(100_000)),
+    "object-100000": json.dumps(feature(name="x")).replace('"x"', '{"a":' * 100_000 + "1"
+                                                            + "}" * 100_000),
+    # parses, but recursive code after parsing (shapely, merge patch) would overflow
+    "coordinates-500": json.dumps(feature()).replace("[113.666, 34.758]", _nested(500)),
+    "property-40": json.dumps(feature(name="x")).replace('"x"', _nested(40)),
+}
+WRITES = [("POST", "/collections/sources/items"), ("PUT", "/collections/sources/items/S-near"),
+          ("PATCH", "/collections/sources/items/S-near"),
+          ("POST", "/collections/sources/items/S-near/inspections")]
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+@pytest.mark.parametrize(("method", "url"), WRITES, ids=["post", "put", "patch", "inspection"])
+def test_deeply_nested_bodies_are_400_and_write_nothing(
+    ledger: Ledger, method: str, url: str, body: str
+) -> None:
+    before = _state(ledger)
+    res = ledger.client.request(method, url, content=body, headers=ledger.auth(**{
+        "Content-Type": "application/json", "If-Match": '"sources-S-near-v1"'}))
+    assert res.status_code == 400, res.text
+    assert res.headers["content-type"] == PROBLEM
+    assert "nested more than 32 levels" in res.json()["detail"]
+    assert _state(ledger) == before
+
+
+def test_a_body_nested_as_deep_as_geojson_needs_is_fine(ledger: Ledger) -> None:
+    ring = [[113.666, 34.758], [113.667, 34.758], [113.667, 34.759], [113.666, 34.758]]
+    body = {"type": "Feature", "properties": {"name": "工地", "category": "construction_site"},
+            "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]}}
+    res = ledger.client.post("/collections/sources/items", json=body, headers=ledger.auth())
+    assert res.status_code == 201, res.text
+
+
+def test_the_depth_limit_is_32_levels() -> None:
+    from api.routes.edits import MAX_BODY_DEPTH, parse_json
+    from geo.errors import InputError
+
+    assert MAX_BODY_DEPTH == 32
+    assert parse_json(_nested(32).encode()) is not None
+    assert parse_json(b'{"a": [' + _nested(30).encode() + b"]}")["a"]
+    with pytest.raises(InputError, match="nested more than 32"):
+        parse_json(_nested(33).encode())
+    with pytest.raises(InputError, match="nested more than 32"):
+        parse_json(('{"a":' * 33 + "1" + "}" * 33).encode())
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "POST"])
+def test_a_nul_in_a_path_id_is_400_on_every_store_and_writes_nothing(
+    ledger: Ledger, method: str
+) -> None:
+    before = _state(ledger)
+    url = "/collections/sources/items/S-near%00"
+    if method == "POST":
+        url += "/inspections"
+    res = ledger.client.request(method, url, content=json.dumps(feature()), headers=ledger.auth(
+        **{"Content-Type": "application/json", "If-Match": '"sources-S-near%00-v1"'}))
+    assert res.status_code == 400, res.text
+    assert res.json()["detail"] == "path parameter(s) 'fid' hold a NUL character"
+    assert _state(ledger) == before

@@ -109,3 +109,58 @@ def test_errors_raised_from_a_database_error_answer_a_generic_detail(cause, erro
     res = TestClient(app).get("/boom")
     assert res.status_code == (409 if error == "duplicate" else 422)
     assert res.json()["detail"] == detail
+
+
+# -- both stores answer alike (issue 10, item 4) ------------------------------------------
+
+INT64_MAX = 2**63 - 1
+NUL_DETAIL = "path parameter(s) {} hold a NUL character"
+PAGE_OF = "query.offset: Input should be less than or equal to 9223372036854775807"
+ROUND_OF = "query.round: Input should be {} to {}"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "title", "detail"),
+    [
+        ("/collections/sources/items?offset=99999999999999999999", 400, "Invalid parameter",
+         PAGE_OF),
+        (f"/collections/sources/items?offset={INT64_MAX + 1}", 400, "Invalid parameter", PAGE_OF),
+        (f"/collections/inspections/items?offset={INT64_MAX + 1}", 400, "Invalid parameter",
+         PAGE_OF),
+        ("/collections/inspections/items?round=99999999999999999999", 400, "Invalid parameter",
+         ROUND_OF.format("less than or equal", 1000)),
+        (f"/collections/inspections/items?round={INT64_MAX + 1}", 400, "Invalid parameter",
+         ROUND_OF.format("less than or equal", 1000)),
+        ("/collections/inspections/items?round=1001", 400, "Invalid parameter",
+         ROUND_OF.format("less than or equal", 1000)),
+        ("/collections/inspections/items?round=0", 400, "Invalid parameter",
+         ROUND_OF.format("greater than or equal", 1)),
+        ("/collections/sources/items/%00", 400, "Bad request", NUL_DETAIL.format("'fid'")),
+        ("/collections/stations/items/M%00", 400, "Bad request", NUL_DETAIL.format("'fid'")),
+        ("/collections/zones/items/%00", 400, "Bad request", NUL_DETAIL.format("'fid'")),
+        ("/collections/sources/items/a%00b/history", 400, "Bad request",
+         NUL_DETAIL.format("'fid'")),
+        ("/collections/sources/items/%00/inspections", 400, "Bad request",
+         NUL_DETAIL.format("'fid'")),
+        ("/stations/%00/sources", 400, "Bad request", NUL_DETAIL.format("'sid'")),
+        ("/collections/sources/items?community=a%00", 400, "Bad request",
+         "query parameter(s) 'community' hold a NUL character"),
+    ],
+    ids=["offset-1e20", "offset-int64-plus-1", "inspections-offset-int64-plus-1", "round-1e20",
+         "round-int64-plus-1", "round-1001", "round-0", "item-nul", "station-item-nul",
+         "zone-nul", "history-nul", "inspections-nul", "station-sources-nul", "filter-nul"],
+)
+def test_both_stores_give_the_same_problem(client, url, status, title, detail):
+    res = client.get(url)
+    assert res.headers["content-type"] == PROBLEM, res.text
+    body = res.json()
+    assert (res.status_code, body["title"], body["detail"]) == (status, title, detail)
+
+
+@pytest.mark.parametrize("cid", ["sources", "stations", "inspections", "zones"])
+def test_an_offset_beyond_the_data_is_an_empty_page(client, cid):
+    res = client.get(f"/collections/{cid}/items", params={"offset": INT64_MAX})
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["numberReturned"] == 0 and doc["features"] == []
+    assert "next" not in {link["rel"] for link in doc["links"]}

@@ -28,6 +28,7 @@ from geo.errors import (
 )
 from geo.ledger import LAYERS, Feature, now_utc
 from geo.store import Query, Store, WriteSummary
+from geo.store.base import MAX_STORE_INT
 
 GEOD = Geod(ellps="WGS84")
 STATION = (113.6650, 34.7570)  # Zhongyuan District, Zhengzhou
@@ -658,6 +659,44 @@ def test_read_bbox_is_exact_not_envelope(store: Store) -> None:
 def test_read_refuses_bad_queries(ledger: Store, query: Query) -> None:
     with pytest.raises(ValidationError):
         ledger.read("sources", query=query)
+
+
+BEYOND = MAX_STORE_INT + 1
+
+
+@pytest.mark.parametrize(
+    ("layer", "query", "field"),
+    [
+        ("sources", Query(offset=BEYOND), "offset"),
+        ("sources", Query(limit=BEYOND), "limit"),
+        ("inspections", Query(offset=BEYOND), "offset"),
+        ("inspections", Query(filters={"round": BEYOND}), "round"),
+        ("inspections", Query(filters={"round": -BEYOND}), "round"),
+        ("inspections", Query(filters={"round": "99999999999999999999"}), "round"),
+        ("inspections", Query(filters={"round": [1, BEYOND]}), "round"),
+    ],
+    ids=["offset", "limit", "offset-no-geometry", "filter", "filter-negative", "filter-text",
+         "filter-any-of"],
+)
+def test_integers_beyond_64_bits_are_refused_alike(
+    store: Store, layer: str, query: Query, field: str
+) -> None:
+    # PostgreSQL refuses them and SQLite compares them as floats: both must refuse
+    store.create("inspections", Feature("I-1", dict(SAMPLES["inspections"][0])), actor="t")
+    calls = [store.read] if query.filters == {} else [store.read, store.count]
+    for call in calls:
+        with pytest.raises(ValidationError, match="64-bit|9223372036854775807") as info:
+            call(layer, query=query)
+        assert info.value.field == field
+
+
+def test_the_largest_store_integers_match_nothing(store: Store) -> None:
+    store.create("inspections", Feature("I-1", dict(SAMPLES["inspections"][0])), actor="t")
+    assert len(store.read("inspections", query=Query(offset=MAX_STORE_INT))) == 0
+    for value in (MAX_STORE_INT, -MAX_STORE_INT, str(MAX_STORE_INT)):
+        query = Query(filters={"round": value})
+        assert len(store.read("inspections", query=query)) == 0
+        assert store.count("inspections", query=query) == 0
 
 
 # -- within and flag_priority ---------------------------------------------------------
