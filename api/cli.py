@@ -345,7 +345,7 @@ def token_create(
 def token_list(store: StoreOpt = None) -> None:
     """List tokens: id, name, role, created, revoked (never the tokens themselves)."""
     with _opened(store) as opened:
-        records = opened.list_tokens()
+        records = opened.tokens.records()
     table = Table("id", "name", "role", "created_at", "revoked_at")
     for r in records:
         table.add_row(str(r.id), r.name, r.role, r.created_at, r.revoked_at or "")
@@ -360,7 +360,7 @@ def token_revoke(
 ) -> None:
     """Revoke a token: it stops working at once."""
     with _opened(store) as opened:
-        record = opened.revoke_token(token_id)
+        record = opened.tokens.revoke(token_id)
     out.print(f"token {record.id} ({record.name}) revoked at {record.revoked_at}",
               highlight=False, markup=False)
 

@@ -45,7 +45,7 @@ def issue_token(store: Store, *, name: str, role: str) -> tuple[str, TokenRecord
     if not clean or len(clean) > _MAX_NAME:
         raise ValidationError(f"name must be 1 to {_MAX_NAME} characters", field="name")
     secret = secrets.token_urlsafe(32)
-    return secret, store.add_token(name=clean, role=role, token_hash=hash_token(secret))
+    return secret, store.tokens.add(name=clean, role=role, token_hash=hash_token(secret))
 
 
 def verify_token(store: Store, token: str) -> TokenRecord | None:
@@ -53,7 +53,7 @@ def verify_token(store: Store, token: str) -> TokenRecord | None:
     if not token or len(token) > 200:
         return None
     digest = hash_token(token)
-    record = store.find_token(digest)
+    record = store.tokens.find(digest)
     if record is None or record.revoked_at is not None:
         return None
     # The lookup is by hash; the compare guards against a store matching loosely.

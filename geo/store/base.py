@@ -32,6 +32,7 @@ __all__ = [
     "Operation",
     "Query",
     "Store",
+    "TokenBook",
     "TokenRecord",
     "Transaction",
     "WriteMode",
@@ -155,11 +156,32 @@ class Transaction(Protocol):
         ...
 
 
+class TokenBook(Protocol):
+    """Where a store keeps API tokens: their SHA-256 hashes, never the tokens themselves."""
+
+    def add(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
+        """Store a new token's hash with its holder's name and role."""
+        ...
+
+    def records(self) -> list[TokenRecord]:
+        """Return every token record (revoked ones too), ordered by id."""
+        ...
+
+    def find(self, token_hash: str) -> TokenRecord | None:
+        """Return the token record with this hash, or None."""
+        ...
+
+    def revoke(self, token_id: int) -> TokenRecord:
+        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
 
     url: str
+    tokens: TokenBook
 
     def init_schema(self) -> None:
         """Create every layer's table (and indexes) if missing."""
@@ -258,18 +280,6 @@ class Store(Protocol):
         entries are ordered by ``fid``. A feature whose last entry is a delete
         is included (with ``after`` None) so callers can tell it was gone.
         """
-
-    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
-        """Store a new token's hash with its holder's name and role."""
-
-    def list_tokens(self) -> list[TokenRecord]:
-        """Return every token record (revoked ones too), ordered by id."""
-
-    def find_token(self, token_hash: str) -> TokenRecord | None:
-        """Return the token record with this hash, or None."""
-
-    def revoke_token(self, token_id: int) -> TokenRecord:
-        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
 
     def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
         """Insert an inspection and apply its effect on its source in one transaction.

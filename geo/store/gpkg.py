@@ -62,7 +62,9 @@ from geo.store._frames import (
 from geo.store._gpkg_binary import decode_geometries
 from geo.store._gpkg_cache import LayerCache, Snapshot, copy_out, tidy_dtypes
 from geo.store._gpkg_rows import feature_from_row, frame_from_rows, select_list, where_clause
-from geo.store.base import HistoryEntry, Query, TokenRecord, WriteMode, WriteSummary
+from geo.store._gpkg_tokens import GeoPackageTokens
+from geo.store._gpkg_tx import GeoPackageTransaction
+from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
 
 __all__ = ["GeoPackageStore"]
 
@@ -100,6 +102,7 @@ class GeoPackageStore:
         self._connections: list[sqlite3.Connection] = []
         self._generation = 0
         self._cache = LayerCache(self.path, _CACHED_LAYERS, self._load_layers)
+        self.tokens = GeoPackageTokens(self._tx)
 
     # -- connections and transactions -----------------------------------------
 
@@ -128,6 +131,18 @@ class GeoPackageStore:
             if isinstance(exc, sqlite3.Error):
                 raise self._store_error(exc) from exc
             raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[GeoPackageTransaction]:
+        """Run the block as one write transaction (``BEGIN IMMEDIATE``); see :mod:`geo.writes`."""
+        with self._tx(write_lock=True) as conn:
+            tx = GeoPackageTransaction(conn)
+            try:
+                yield tx
+            except BaseException:
+                tx.abandon()
+                raise
+            tx.finish()
 
     def _store_error(self, exc: sqlite3.Error) -> Exception:
         text = str(exc)
@@ -319,41 +334,6 @@ class GeoPackageStore:
                                   before=[before], after=[after])
                 schema.touch_contents(conn, sources, at=at, envelope=_envelope(after.geometry))
             return self._fetch(conn, layer, fid)
-
-    # -- tokens -----------------------------------------------------------------------
-
-    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
-        """Store a new token's hash with its holder's name and role."""
-        with self._tx(write_lock=True) as conn:
-            cursor = conn.execute(
-                "INSERT INTO zw_tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
-                (name, role, token_hash, now_utc()),
-            )
-            row = conn.execute(_TOKEN_SQL + " WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        return _token(row)
-
-    def list_tokens(self) -> list[TokenRecord]:
-        """Return every token record (revoked ones too), ordered by id."""
-        with self._tx(write_lock=False) as conn:
-            return [_token(row) for row in conn.execute(_TOKEN_SQL + " ORDER BY id").fetchall()]
-
-    def find_token(self, token_hash: str) -> TokenRecord | None:
-        """Return the token record with this hash, or None."""
-        with self._tx(write_lock=False) as conn:
-            row = conn.execute(_TOKEN_SQL + " WHERE hash = ?", (token_hash,)).fetchone()
-        return None if row is None else _token(row)
-
-    def revoke_token(self, token_id: int) -> TokenRecord:
-        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
-        with self._tx(write_lock=True) as conn:
-            conn.execute(
-                "UPDATE zw_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                (now_utc(), int(token_id)),
-            )
-            row = conn.execute(_TOKEN_SQL + " WHERE id = ?", (int(token_id),)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no token with id {token_id}")
-        return _token(row)
 
     # -- single-feature writes ------------------------------------------------------
 
@@ -580,14 +560,6 @@ def _envelope(geometry: BaseGeometry | None) -> tuple[float, float, float, float
         return None
     minx, miny, maxx, maxy = geometry.bounds
     return minx, maxx, miny, maxy
-
-
-_TOKEN_SQL = "SELECT id, name, role, hash, created_at, revoked_at FROM zw_tokens"
-
-
-def _token(row: tuple[Any, ...]) -> TokenRecord:
-    token_id, name, role, token_hash, created_at, revoked_at = row
-    return TokenRecord(int(token_id), name, role, token_hash, created_at, revoked_at)
 
 
 def _history_entry(row: tuple[Any, ...]) -> HistoryEntry:

@@ -47,7 +47,6 @@ from geo.store._pg_frames import copy_rows, history_entry, row_to_feature, rows_
 from geo.store._pg_sql import (
     HISTORY,
     ISO_UTC,
-    TOKENS,
     create_statements,
     insert_columns,
     select_list,
@@ -55,7 +54,9 @@ from geo.store._pg_sql import (
     table,
     where_clause,
 )
-from geo.store.base import HistoryEntry, Query, TokenRecord, WriteMode, WriteSummary
+from geo.store._pg_tokens import PostGISTokens
+from geo.store._pg_tx import PostGISTransaction
+from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
 
 __all__ = ["PostGISStore"]
 
@@ -103,6 +104,7 @@ class PostGISStore:
         self.schema = schema
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
+        self.tokens = PostGISTokens(self._tx, schema)
 
     # -- connection and transactions ------------------------------------
 
@@ -134,6 +136,12 @@ class PostGISStore:
                 raise ValidationError(f"value refused by the database: {exc}") from exc
             except psycopg.Error as exc:
                 raise StoreError(f"PostGIS store {self.schema!r} failed: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostGISTransaction]:
+        """Run the block as one transaction; see :mod:`geo.writes`."""
+        with self._tx() as conn:
+            yield PostGISTransaction(conn, self.schema)
 
     def _table(self, layer: Layer) -> sql.Identifier:
         return table(self.schema, layer.name)
@@ -289,51 +297,6 @@ class PostGISStore:
                 self._log(conn, sources, str(source.id), "update", actor=actor, at=at,
                           before=before)
             return self._fetch(conn, layer, fid)
-
-    # -- tokens --------------------------------------------------------------
-
-    def add_token(self, *, name: str, role: str, token_hash: str) -> TokenRecord:
-        """Store a new token's hash with its holder's name and role."""
-        statement = sql.SQL(
-            "INSERT INTO {} (name, role, hash, created_at) VALUES (%s, %s, %s, %s) "
-            "RETURNING id, name, role, hash, created_at, revoked_at"
-        ).format(table(self.schema, TOKENS))
-        with self._tx() as conn:
-            row = conn.execute(statement, [name, role, token_hash, now_utc()]).fetchone()
-        if row is None:  # INSERT ... RETURNING always gives the row; this satisfies the types
-            raise StoreError("the new token was not returned")
-        return TokenRecord(*row)
-
-    def list_tokens(self) -> list[TokenRecord]:
-        """Return every token record (revoked ones too), ordered by id."""
-        with self._tx() as conn:
-            rows = conn.execute(self._token_sql(sql.SQL(" ORDER BY id"))).fetchall()
-        return [TokenRecord(*row) for row in rows]
-
-    def find_token(self, token_hash: str) -> TokenRecord | None:
-        """Return the token record with this hash, or None."""
-        with self._tx() as conn:
-            by_hash = self._token_sql(sql.SQL(" WHERE hash = %s"))
-            row = conn.execute(by_hash, [token_hash]).fetchone()
-        return None if row is None else TokenRecord(*row)
-
-    def revoke_token(self, token_id: int) -> TokenRecord:
-        """Mark a token revoked (idempotent); NotFoundError for an unknown id."""
-        update = sql.SQL(
-            "UPDATE {} SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL"
-        ).format(table(self.schema, TOKENS))
-        with self._tx() as conn:
-            conn.execute(update, [now_utc(), int(token_id)])
-            by_id = self._token_sql(sql.SQL(" WHERE id = %s"))
-            row = conn.execute(by_id, [int(token_id)]).fetchone()
-        if row is None:
-            raise NotFoundError(f"no token with id {token_id}")
-        return TokenRecord(*row)
-
-    def _token_sql(self, tail: sql.SQL) -> sql.Composed:
-        return sql.SQL(
-            "SELECT id, name, role, hash, created_at, revoked_at FROM {}"
-        ).format(table(self.schema, TOKENS)) + tail
 
     # -- single-feature writes ----------------------------------------------
 

@@ -57,7 +57,7 @@ def test_editors_and_admins_write(ledger: Ledger, role: str) -> None:
 def test_a_revoked_token_stops_working(ledger: Ledger) -> None:
     record = verify_token(ledger.store, ledger.tokens["editor"])
     assert record is not None
-    ledger.store.revoke_token(record.id)
+    ledger.store.tokens.revoke(record.id)
     res = ledger.client.post("/collections/sources/items", json=NEW, headers=ledger.auth())
     assert res.status_code == 401
 
@@ -83,10 +83,10 @@ def test_reads_can_require_a_viewer_token(kind: str, tmp_path: Path) -> None:
 
 def test_tokens_are_stored_only_as_hashes(ledger: Ledger) -> None:
     secrets_given = set(ledger.tokens.values())
-    for record in ledger.store.list_tokens():
+    for record in ledger.store.tokens.records():
         assert record.hash not in secrets_given
         assert len(record.hash) == 64
-    assert {hash_token(t) for t in secrets_given} == {r.hash for r in ledger.store.list_tokens()}
+    assert {hash_token(t) for t in secrets_given} == {r.hash for r in ledger.store.tokens.records()}
 
 
 @pytest.mark.parametrize(

@@ -218,7 +218,7 @@ def test_history_names_who_changed_what(ledger: Ledger) -> None:
 
 
 def _token_id(ledger: Ledger, role: str) -> int:
-    return next(t.id for t in ledger.store.list_tokens() if t.role == role)
+    return next(t.id for t in ledger.store.tokens.records() if t.role == role)
 
 
 def test_history_of_an_unknown_feature_is_404(ledger: Ledger) -> None:

@@ -34,7 +34,7 @@ def test_closed_down_closes_the_source(ledger: Ledger) -> None:
     props = ledger.store.get("sources", "S-far").properties
     assert (props["status"], props["last_inspected"]) == ("closed", "2026-05-01")
     actors = {e.actor for e in ledger.store.history("sources", "S-far")[1:]}
-    assert actors == {next(f"{t.name}#{t.id}" for t in ledger.store.list_tokens()
+    assert actors == {next(f"{t.name}#{t.id}" for t in ledger.store.tokens.records()
                            if t.role == "editor")}
 
 

@@ -893,25 +893,25 @@ def test_history_until_before_anything_is_empty(store: Store) -> None:
 
 
 def test_tokens_are_stored_listed_found_and_revoked(store: Store) -> None:
-    first = store.add_token(name="张三", role="editor", token_hash="a" * 64)
-    second = store.add_token(name="viewer", role="viewer", token_hash="b" * 64)
+    first = store.tokens.add(name="张三", role="editor", token_hash="a" * 64)
+    second = store.tokens.add(name="viewer", role="viewer", token_hash="b" * 64)
     assert first.id != second.id
     assert (first.name, first.role, first.revoked_at) == ("张三", "editor", None)
-    assert [t.id for t in store.list_tokens()] == sorted([first.id, second.id])
-    assert store.find_token("a" * 64) == first
-    assert store.find_token("c" * 64) is None
-    revoked = store.revoke_token(first.id)
+    assert [t.id for t in store.tokens.records()] == sorted([first.id, second.id])
+    assert store.tokens.find("a" * 64) == first
+    assert store.tokens.find("c" * 64) is None
+    revoked = store.tokens.revoke(first.id)
     assert revoked.revoked_at is not None
-    assert store.revoke_token(first.id).revoked_at == revoked.revoked_at  # idempotent
-    assert store.find_token("a" * 64).revoked_at == revoked.revoked_at
+    assert store.tokens.revoke(first.id).revoked_at == revoked.revoked_at  # idempotent
+    assert store.tokens.find("a" * 64).revoked_at == revoked.revoked_at
 
 
 def test_token_hashes_are_unique_and_unknown_ids_not_found(store: Store) -> None:
-    store.add_token(name="a", role="admin", token_hash="d" * 64)
+    store.tokens.add(name="a", role="admin", token_hash="d" * 64)
     with pytest.raises((DuplicateIdError, StoreError)):
-        store.add_token(name="b", role="admin", token_hash="d" * 64)
+        store.tokens.add(name="b", role="admin", token_hash="d" * 64)
     with pytest.raises(NotFoundError, match="no token"):
-        store.revoke_token(999)
+        store.tokens.revoke(999)
 
 
 # -- inspections ---------------------------------------------------------------------------
