@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from geo import writes
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PAGE = 10_000
@@ -65,7 +67,7 @@ def build_store(path: Path | str, n_sources: int) -> None:
         for geom, d in zip(frame["geometry"], shift, strict=True)
     ]
     frame["id"] = [f"B{i:07d}" for i in range(len(frame))]
-    store.write_frame("sources", frame, mode="replace", actor="bench")
+    writes.write_frame(store, "sources", frame, mode="replace", actor="bench")
     store.close()
 
 

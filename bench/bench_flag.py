@@ -35,6 +35,7 @@ from pyproj import Geod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geo import writes
 from geo.radius import flag_priority  # noqa: E402
 
 SEED = 20260
@@ -153,8 +154,8 @@ def bench_postgis(url: str, sizes: list[tuple[int, int]], runs: int) -> None:
         try:
             store.init_schema()
             start = time.perf_counter()
-            store.write_frame("stations", stations, mode="replace", actor="bench")
-            store.write_frame("sources", sources, mode="replace", actor="bench")
+            writes.write_frame(store, "stations", stations, mode="replace", actor="bench")
+            writes.write_frame(store, "sources", sources, mode="replace", actor="bench")
             load = time.perf_counter() - start
             t_pg, flags = median_time(store.flag_priority, runs)
             t_engine, exact = median_time(lambda s=sources, t=stations: flag_priority(s, t), runs)

@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 
+from geo import writes  # noqa: E402
 from geo.demo import build_demo, load_boundary, load_demo  # noqa: E402
 from geo.store import Query  # noqa: E402
 from geo.store.gpkg import GeoPackageStore  # noqa: E402
@@ -107,8 +108,8 @@ def build_big_gpkg(path: Path, n: int) -> Path:
     )
     store = GeoPackageStore(partial)
     store.init_schema()
-    store.write_frame("stations", build_demo()["stations"], mode="append", actor="bench")
-    store.write_frame("sources", sources, mode="append", actor="bench")
+    writes.write_frame(store, "stations", build_demo()["stations"], mode="append", actor="bench")
+    writes.write_frame(store, "sources", sources, mode="append", actor="bench")
     store.close()
     partial.rename(path)
     return path

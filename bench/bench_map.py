@@ -54,6 +54,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo import writes  # noqa: E402
 from geo.demo import build_demo, load_boundary  # noqa: E402
 from geo.store.gpkg import GeoPackageStore  # noqa: E402
 
@@ -91,8 +92,8 @@ def build_gpkg(path: Path, n: int) -> Path:
     store = GeoPackageStore(partial)
     store.init_schema()
     for layer in ("districts", "grids", "stations"):
-        store.write_frame(layer, demo[layer], mode="append", actor="bench")
-    store.write_frame("sources", sources, mode="append", actor="bench")
+        writes.write_frame(store, layer, demo[layer], mode="append", actor="bench")
+    writes.write_frame(store, "sources", sources, mode="append", actor="bench")
     store.close()
     partial.rename(path)
     return path
@@ -114,7 +115,7 @@ def postgis_copy(gpkg: Path, url: str) -> Iterator[tuple[str, str]]:
     try:
         target.init_schema()
         for layer in ("districts", "grids", "stations", "sources"):
-            target.write_frame(layer, source.read(layer), mode="append", actor="bench")
+            writes.write_frame(target, layer, source.read(layer), mode="append", actor="bench")
         yield url, target.schema
     finally:
         source.close()

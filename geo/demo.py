@@ -27,6 +27,7 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo import writes
 from geo._demo_inspections import BBQ_WINDOW, MARKET_WINDOW, catering_rounds, one_visit
 from geo._demo_sources import (
     BBQ_COUNT,
@@ -293,6 +294,6 @@ def load_demo(store: Store, *, actor: str = "zonewatch demo") -> dict[str, int]:
     ledger = build_demo()
     counts = {}
     for layer in LOAD_ORDER:
-        summary = store.write_frame(layer, ledger[layer], mode="replace", actor=actor)
+        summary = writes.write_frame(store, layer, ledger[layer], mode="replace", actor=actor)
         counts[layer] = summary.inserted
     return counts

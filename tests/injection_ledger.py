@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from shapely import Point, box
 
+from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
 from tests.conftest import make_store
@@ -57,20 +58,20 @@ def seed_payloads(store: Store, texts: list[str]) -> None:
     day = (dt.date.today() - dt.timedelta(days=3)).isoformat()
     for i, text in enumerate(texts):
         lon, lat = _lonlat(i)
-        store.create("stations", Feature(
+        writes.create(store, "stations", Feature(
             f"M{i}", {"name": text, "address": text, "level": "city", "radius_m": 3000.0},
             Point(_STATION_LONLAT[0], _STATION_LONLAT[1] + 0.0011 * i)), actor="payloads")
-        store.create("sources", Feature(
+        writes.create(store, "sources", Feature(
             f"S{i}", {**dict.fromkeys(SOURCE_TEXT, text), "category": "catering",
                       "status": "operating", "fume_purifier": "in_use"},
             Point(lon, lat)), actor="payloads")
-        store.create("inspections", Feature(
+        writes.create(store, "inspections", Feature(
             f"I{i}", {"source_id": f"S{i}", "date": day, "round": 1, "result": "compliant",
                       **dict.fromkeys(INSPECTION_TEXT, text)}), actor="payloads")
         cell = box(lon - 0.0005, lat - 0.0005, lon + 0.0005, lat + 0.0005)
-        store.create("grids", Feature(f"G{i}", dict.fromkeys(GRID_TEXT, text), cell),
+        writes.create(store, "grids", Feature(f"G{i}", dict.fromkeys(GRID_TEXT, text), cell),
                      actor="payloads")
-        store.create("districts", Feature(f"D{i}", dict.fromkeys(DISTRICT_TEXT, text),
+        writes.create(store, "districts", Feature(f"D{i}", dict.fromkeys(DISTRICT_TEXT, text),
                                           cell.buffer(0.0002)), actor="payloads")
 
 

@@ -12,6 +12,7 @@ from shapely import Point
 
 from api.app import create_app
 from api.settings import Settings
+from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
 from geo.tokens import issue_token
@@ -33,11 +34,11 @@ class Ledger:
 
 
 def seed(store: Store) -> dict[str, str]:
-    store.create("stations", Feature("M-1", {"name": "监测点一", "radius_m": 3000.0},
+    writes.create(store, "stations", Feature("M-1", {"name": "监测点一", "radius_m": 3000.0},
                                      Point(*STATION)), actor="seed")
-    store.create("sources", Feature("S-near", {"name": "近处餐馆", "category": "catering",
+    writes.create(store, "sources", Feature("S-near", {"name": "近处餐馆", "category": "catering",
                                                "community": "甲社区"}, Point(*NEAR)), actor="seed")
-    store.create("sources", Feature("S-far", {"name": "远处烧烤", "category": "bbq",
+    writes.create(store, "sources", Feature("S-far", {"name": "远处烧烤", "category": "bbq",
                                               "community": "乙社区"}, Point(*FAR)), actor="seed")
     tokens = {}
     for role in ("viewer", "editor", "admin"):

@@ -20,6 +20,7 @@ import shapely
 from shapely import LineString, Point, Polygon
 from shapely.geometry import shape
 
+from geo import writes
 from geo.ledger import Feature
 from tests.api import ledger_fixtures
 from tests.api.ledger_fixtures import NEAR, Ledger
@@ -186,17 +187,17 @@ HOSTILE = {"name": '=HYPERLINK("http://evil.example/","点我")', "address": "=1
 
 
 def _hostile(ledger: Ledger) -> None:
-    ledger.store.create("sources", Feature("S-evil", {"category": "catering", **HOSTILE},
+    writes.create(ledger.store, "sources", Feature("S-evil", {"category": "catering", **HOSTILE},
                                            Point(NEAR[0] + 1e-4, NEAR[1])), actor="t")
 
 
 def _mixed(ledger: Ledger) -> None:
     x, y = NEAR
-    ledger.store.create("sources", Feature("S-route", {"name": "渣土车路线", "category":
+    writes.create(ledger.store, "sources", Feature("S-route", {"name": "渣土车路线", "category":
                                                        "muck_route"},
                                            LineString([(x, y), (x + 0.002, y + 0.001)])),
                         actor="t")
-    ledger.store.create("sources", Feature("S-market", {"name": "夜市", "category":
+    writes.create(ledger.store, "sources", Feature("S-market", {"name": "夜市", "category":
                                                         "night_market"},
                                            Polygon([(x, y), (x + 0.001, y), (x, y + 0.001)])),
                         actor="t")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Point
 
+from geo import writes
 from geo.ledger import Feature
 from tests.api import ledger_fixtures
 from tests.api.ledger_fixtures import FAR, Ledger
@@ -67,7 +68,7 @@ def test_inspecting_an_unknown_source_is_404(ledger: Ledger) -> None:
 
 
 def test_campaign_lists_checked_and_unchecked_per_community(ledger: Ledger) -> None:
-    ledger.store.create("sources", Feature("S-second", {
+    writes.create(ledger.store, "sources", Feature("S-second", {
         "name": "乙社区餐馆", "category": "catering", "community": "乙社区"},
         Point(*FAR)), actor="test")
     inspect(ledger, "S-near", round=3)

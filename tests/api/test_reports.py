@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli_app
 from api.settings import Settings
+from geo import writes
 from geo.ledger import Feature
 from geo.reports import BREAKDOWNS, CATEGORY_LABELS, LABELS
 from geo.store import Store
@@ -186,7 +187,7 @@ def _summary_cell(rows: list[list[Any]], figure: str) -> Any:
 
 def test_a_share_of_nothing_is_a_dash_in_every_format(store: Store) -> None:
     """No night markets: their purifier rate is not applicable, not 0.00%."""
-    store.create("sources", Feature(None, {"name": "店", "category": "catering",
+    writes.create(store, "sources", Feature(None, {"name": "店", "category": "catering",
                                            "status": "operating", "fume_purifier": "in_use"},
                                     shapely.Point(113.6, 34.75)), actor="test")
     figure = "夜市油烟净化装置安装率"
@@ -234,10 +235,10 @@ FORMULAS = {"community": "=2+3", "subdistrict": "-2+3", "grid": "+1+1",
                                              ("community", "subdistrict"), ("grid", "grid"),
                                              ("station", "station_name")])
 def test_names_are_never_formulas_in_files(store: Store, by: str, column: str) -> None:
-    store.create("stations", Feature("M1", {"name": FORMULAS["station_name"],
+    writes.create(store, "stations", Feature("M1", {"name": FORMULAS["station_name"],
                                             "radius_m": 3000.0},
                                      shapely.Point(113.6, 34.75)), actor="test")
-    store.create("sources", Feature(None, {
+    writes.create(store, "sources", Feature(None, {
         "name": "摊", "category": "catering", "fume_purifier": "in_use",
         **{k: v for k, v in FORMULAS.items() if k != "station_name"}},
         shapely.Point(113.601, 34.75)), actor="test")
@@ -296,9 +297,9 @@ def test_bad_requests_get_problem_json(client: TestClient, query: str, status: i
 
 def test_ledger_text_is_escaped_on_the_page(store: Store) -> None:
     nasty = '<script>alert("x")</script>'
-    store.create("stations", Feature("M1", {"name": nasty, "radius_m": 3000.0},
+    writes.create(store, "stations", Feature("M1", {"name": nasty, "radius_m": 3000.0},
                                      shapely.Point(113.6, 34.75)), actor="test")
-    store.create("sources", Feature(None, {"name": "摊", "category": "catering",
+    writes.create(store, "sources", Feature(None, {"name": "摊", "category": "catering",
                                            "community": nasty, "fume_purifier": "in_use"},
                                     shapely.Point(113.601, 34.75)), actor="test")
     app = create_app(Settings(store=store.url, seed_demo=False), store=store)

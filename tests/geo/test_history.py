@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from shapely import Point
 
+from geo import writes
 from geo.errors import InputError
 from geo.history import end_of_day, filter_frame, flagged_as_of, read_as_of
 from geo.ledger import Feature
@@ -34,16 +35,17 @@ def test_end_of_day_refuses_non_dates(day: str) -> None:
 
 
 def _seed(store: Store) -> None:
-    store.create("stations", Feature("M-1", {"name": "站"}, Point(*STATION)), actor="t")
+    writes.create(store, "stations", Feature("M-1", {"name": "站"}, Point(*STATION)), actor="t")
     for i, lon in enumerate((113.666, 113.70, 113.90)):
-        store.create("sources", Feature(f"S-{i}", {"name": f"店{i}", "category": "catering"},
-                                        Point(lon, 34.757)), actor="t")
+        writes.create(store, "sources",
+                      Feature(f"S-{i}", {"name": f"店{i}", "category": "catering"},
+                              Point(lon, 34.757)), actor="t")
 
 
 def test_as_of_follows_updates_and_deletes(store: Store) -> None:
     _seed(store)
-    store.update("sources", "S-0", {"name": "改名"}, expected_version=1, actor="t")
-    store.delete("sources", "S-1", expected_version=1, actor="t")
+    writes.update(store, "sources", "S-0", {"name": "改名"}, expected_version=1, actor="t")
+    writes.delete(store, "sources", "S-1", expected_version=1, actor="t")
     frame = read_as_of(store, "sources", day=str(TODAY))
     assert frame["id"].tolist() == ["S-0", "S-2"]
     assert frame.loc[0, "name"] == "改名" and frame.loc[0, "version"] == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from shapely import Point
 
+from geo import writes
 from geo.edits import change_feature, delete_feature
 from geo.errors import ValidationError
 from geo.inspections import record_inspection
@@ -19,7 +20,7 @@ ACTOR = "测试"
 
 def _sources(store: Store, *fids: str) -> None:
     for fid in fids:
-        store.create("sources", Feature(fid, {"name": fid, "category": "catering"},
+        writes.create(store, "sources", Feature(fid, {"name": fid, "category": "catering"},
                                         Point(113.65, 34.75)), actor=ACTOR)
 
 

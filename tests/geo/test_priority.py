@@ -12,6 +12,7 @@ import pytest
 from pyproj import Geod
 from shapely import LineString, Point
 
+from geo import writes
 from geo.ledger import Feature
 from geo.priority import DERIVED_FIELDS, flagged_pages, flagged_sources, join_derived
 from geo.store import Query, Store
@@ -36,13 +37,14 @@ def ledger(store: Store) -> Store:
         geometry=geoms,
         crs="EPSG:4326",
     )
-    store.write_frame("sources", frame, mode="append", actor="t")
+    writes.write_frame(store, "sources", frame, mode="append", actor="t")
     route = LineString([fwd(180.0, 500.0), fwd(200.0, 4000.0)])
-    store.create("sources", Feature("S-route", {"name": "渣土路线", "category": "muck_route"},
-                                    route), actor="t")
+    writes.create(store, "sources",
+                  Feature("S-route", {"name": "渣土路线", "category": "muck_route"}, route),
+                  actor="t")
     for sid, xy, radius_m in (("M-1", STATION, 3000.0), ("M-2", fwd(270.0, 5000.0), 1000.0)):
-        store.create("stations", Feature(sid, {"name": sid, "radius_m": radius_m}, Point(*xy)),
-                     actor="t")
+        writes.create(store, "stations",
+                      Feature(sid, {"name": sid, "radius_m": radius_m}, Point(*xy)), actor="t")
     return store
 
 
@@ -92,7 +94,7 @@ def test_an_empty_ledger_gives_one_empty_page_with_every_column(store: Store) ->
 
 def test_a_source_deleted_after_flagging_is_left_out(ledger: Store) -> None:
     pages = flagged_pages(ledger, only_priority=True, page_size=3)
-    ledger.delete("sources", "S-near", expected_version=None, actor="t")
+    writes.delete(ledger, "sources", "S-near", expected_version=None, actor="t")
     ids = [i for page in pages for i in page["id"]]
     assert "S-near" not in ids and len(ids) == len(pages) - 1
 

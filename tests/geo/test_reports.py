@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo import writes
 from geo._demo_inspections import ROUND_WINDOWS
 from geo.demo import load_demo
 from geo.errors import InputError, NotFoundError
@@ -308,7 +309,8 @@ def test_closing_a_source_moves_figures_by_one(editable: Store) -> None:
     catering = editable.read("sources", query=None)
     fid = catering[catering["category"] == "catering"]["id"].iloc[0]
     before = _figures(editable, "category")
-    editable.update("sources", fid, {"status": "closed"}, expected_version=None, actor=ACTOR)
+    writes.update(editable, "sources", fid, {"status": "closed"}, expected_version=None,
+                  actor=ACTOR)
     after = _figures(editable, "category")
     delta = (after["category"].set_index("category") - before["category"].set_index("category"))
     assert delta.loc["catering", ["operating", "closed", "total"]].tolist() == [-1, 1, 0]
@@ -326,7 +328,7 @@ def test_failed_inspection_moves_figures_by_one(editable: Store) -> None:
     premise = sources[sources["category"] == "catering"].iloc[0]
     before = _figures(editable, "community")
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    editable.create("inspections", Feature(None, {
+    writes.create(editable, "inspections", Feature(None, {
         "source_id": premise["id"], "date": today, "round": 3, "result": "violation",
         "inspector": "测试", "notes": "油烟净化装置未开启"}), actor=ACTOR)
     after = _figures(editable, "community")
@@ -341,7 +343,7 @@ def test_failed_inspection_moves_figures_by_one(editable: Store) -> None:
 
 def test_a_new_source_counts_as_new_this_month(editable: Store) -> None:
     before = _figures(editable, "category")["trend"].iloc[-1]
-    editable.create("sources", Feature(None, {
+    writes.create(editable, "sources", Feature(None, {
         "name": "新开烧烤", "category": "bbq", "status": "operating", "community": "测试社区"},
         shapely.Point(113.6, 34.75)), actor=ACTOR)
     after = _figures(editable, "category")["trend"].iloc[-1]
@@ -349,7 +351,7 @@ def test_a_new_source_counts_as_new_this_month(editable: Store) -> None:
 
 
 def _inspect(store: Store, fid: str, round_no: int, result: str = "compliant") -> None:
-    store.create("inspections", Feature(None, {
+    writes.create(store, "inspections", Feature(None, {
         "source_id": fid, "date": dt.datetime.now(dt.UTC).date().isoformat(),
         "round": round_no, "result": result, "inspector": "测试"}), actor=ACTOR)
 
@@ -370,7 +372,7 @@ def test_campaign_and_rounds_view_count_the_same_sources(editable: Store) -> Non
     sources = editable.read("sources")
     closed = sources[sources["category"] == "catering"]["id"].iloc[:2].tolist()
     for fid in closed:  # one closed by its round-4 visit, one closed without one
-        editable.update("sources", fid, {"status": "closed"}, expected_version=None,
+        writes.update(editable, "sources", fid, {"status": "closed"}, expected_version=None,
                         actor=ACTOR)
     _inspect(editable, closed[0], 4, "closed_down")
     _inspect(editable, sources[sources["category"] == "catering"]["id"].iloc[5], 4)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from shapely import Point
 
+from geo import writes
 from geo.demo import load_demo
 from geo.ledger import Feature
 from geo.store import Store
@@ -33,7 +34,7 @@ def _add_hostile(store: Store) -> None:
     for i, (fid, name) in enumerate(HOSTILE):
         props = {"name": name, "category": "catering", "address": name,
                  "community": "红松社区", "grid": name}
-        store.create("sources", Feature(fid, props, Point(113.62 + i * 0.002, 34.76)),
+        writes.create(store, "sources", Feature(fid, props, Point(113.62 + i * 0.002, 34.76)),
                      actor="map tests")
 
 

@@ -11,6 +11,7 @@ from shapely import Point
 import maps.cache
 from api.app import create_app
 from api.settings import Settings
+from geo import writes
 from geo.ledger import Feature
 from geo.store import Store, open_store
 
@@ -25,8 +26,8 @@ def _source(fid: str, name: str) -> Feature:
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient]:
     """A TestClient over a fresh store holding one station and one source."""
-    store.create("stations", STATION, actor="map tests")
-    store.create("sources", _source("S1", "甲店"), actor="map tests")
+    writes.create(store, "stations", STATION, actor="map tests")
+    writes.create(store, "sources", _source("S1", "甲店"), actor="map tests")
     app = create_app(Settings(store=store.url, seed_demo=False), store=store)
     with TestClient(app) as test_client:
         yield test_client
@@ -47,13 +48,13 @@ def other_handle(store: Store) -> Iterator[Store]:
 
 def test_data_follows_every_commit(client, store):
     assert _names(client) == {"S1": "甲店"}
-    store.create("sources", _source("S2", "乙店"), actor="map tests")
+    writes.create(store, "sources", _source("S2", "乙店"), actor="map tests")
     assert _names(client) == {"S1": "甲店", "S2": "乙店"}
     version = store.get("sources", "S1").version
-    store.update("sources", "S1", {"name": "甲店（新）"}, expected_version=version,
+    writes.update(store, "sources", "S1", {"name": "甲店（新）"}, expected_version=version,
                  actor="map tests")
     assert _names(client) == {"S1": "甲店（新）", "S2": "乙店"}
-    store.delete("sources", "S2", expected_version=None, actor="map tests")
+    writes.delete(store, "sources", "S2", expected_version=None, actor="map tests")
     assert _names(client) == {"S1": "甲店（新）"}
 
 
@@ -72,7 +73,7 @@ def test_unchanged_ledger_is_built_once(client, store, monkeypatch):
         assert client.get("/map/data.json").status_code == 200
     assert client.get("/map/data.json", params={"category": "bbq"}).status_code == 200
     assert len(calls) == 2  # one per filter
-    store.create("sources", _source("S2", "乙店"), actor="map tests")
+    writes.create(store, "sources", _source("S2", "乙店"), actor="map tests")
     client.get("/map/data.json")
     assert len(calls) == 3
 
@@ -82,7 +83,7 @@ def test_etag_answers_304_until_the_ledger_changes(client, store):
     etag = first.headers["etag"]
     again = client.get("/map/data.json", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    store.create("sources", _source("S2", "乙店"), actor="map tests")
+    writes.create(store, "sources", _source("S2", "乙店"), actor="map tests")
     changed = client.get("/map/data.json", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert changed.json()["count"] == 2
