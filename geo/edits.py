@@ -116,6 +116,10 @@ def patch_feature(
 def merge_patch(target: Any, patch: Any) -> Any:
     """Apply an RFC 7396 JSON merge patch to ``target`` and return the result.
 
+    Nested objects are merged level by level without recursion, so a patch
+    nested thousands deep is merged (and then refused by the ledger model),
+    never a RecursionError.
+
     Examples
     --------
     >>> merge_patch({"a": 1, "b": {"c": 2}}, {"a": None, "b": {"d": 3}})
@@ -123,13 +127,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
     """
     if not isinstance(patch, Mapping):
         return patch
-    result = dict(target) if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+    root = dict(target) if isinstance(target, Mapping) else {}
+    pending = [(root, patch)]
+    while pending:
+        result, changes = pending.pop()
+        for key, value in changes.items():
+            if value is None:
+                result.pop(key, None)
+            elif isinstance(value, Mapping):
+                old = result.get(key)
+                result[key] = dict(old) if isinstance(old, Mapping) else {}
+                pending.append((result[key], value))
+            else:
+                result[key] = value
+    return root
 
 
 def create_feature(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature:
@@ -282,7 +293,7 @@ def _geometry(layer: Layer, geojson: Any, crs: str, props: dict[str, Any]) -> Ba
             crs_mod.check_lonlat(geometry.x, geometry.y)
     except CoordinateError as exc:
         raise ValidationError(str(exc), field="geometry") from None
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError,
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
             shapely.errors.ShapelyError) as exc:
         raise ValidationError(f"unreadable GeoJSON geometry ({exc})", field="geometry") from None
     if "orig_crs" in layer.field_names:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ __all__ = [
     "get_layer",
     "bureau_today",
     "now_utc",
+    "number_text",
     "validate_id",
     "validate_record",
 ]
@@ -112,7 +114,12 @@ class Field:
     """One attribute of a layer.
 
     ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``date`` or
-    ``datetime``; dates travel as ISO 8601 strings (``YYYY-MM-DD``).
+    ``datetime``; dates travel as ISO 8601 strings (``YYYY-MM-DD``). A value
+    of the wrong type is refused, never stored as its ``repr``: text fields
+    take strings only (readers of spreadsheets turn a number cell into the
+    text it shows first), numbers take numbers or numeric text, dates take
+    text or dates; no field takes an object or an array. Text must be valid
+    Unicode: no NUL, no lone surrogate (which a JSON escape can spell).
     ``max_length`` caps text (None: no cap); ``minimum``/``maximum`` bound
     numbers (``exclusive_minimum``: the minimum itself is refused);
     ``not_future`` refuses dates after the bureau's today (UTC+8).
@@ -384,9 +391,10 @@ def validate_record(
 def _clean_properties(layer: Layer, properties: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(properties) - set(layer.field_names) - set(SYSTEM_FIELDS)
     if unknown:
-        names = ", ".join(sorted(map(str, unknown)))
+        # Names as the client sent them, escaped where they are not valid Unicode.
+        names = sorted(_printable(str(name)) for name in unknown)
         raise ValidationError(
-            f"unknown field(s) for layer {layer.name!r}: {names}", field=sorted(unknown)[0]
+            f"unknown field(s) for layer {layer.name!r}: {', '.join(names)}", field=names[0]
         )
     clean: dict[str, Any] = {}
     for f in layer.fields:
@@ -401,6 +409,8 @@ def _is_blank(value: Any) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
+    if isinstance(value, dt.date) and value != value:  # pandas' NaT: an empty date cell
+        return True
     return isinstance(value, str) and not value.strip()
 
 
@@ -409,6 +419,7 @@ def _coerce(f: Field, value: Any) -> Any:
         if f.required:
             raise ValidationError(f"field {f.name!r} is required", field=f.name)
         return f.default
+    _check_type(f, value)
     try:
         value = _CONVERTERS[f.kind](value)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -424,6 +435,70 @@ def _coerce(f: Field, value: Any) -> Any:
     return value
 
 
+#: What each kind of field takes; conversions (``"3000"`` for a number) happen after.
+_ACCEPTED: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (str, numbers.Real),
+    "float": (str, numbers.Real),
+    "bool": (str, numbers.Real),
+    "date": (str, dt.date),
+    "datetime": (str, dt.date),
+}
+_EXPECTED = {
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "date": "a date as text (YYYY-MM-DD)",
+    "datetime": "a date and time as text (ISO 8601)",
+}
+
+
+def _check_type(f: Field, value: Any) -> None:
+    """Refuse a value of a type the field never takes (a JSON object, array, boolean ...)."""
+    if isinstance(value, _ACCEPTED[f.kind]):
+        return
+    hint = ""
+    if f.kind == "str" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        hint = f' such as "{number_text(value)}"'
+    raise ValidationError(
+        f"field {f.name!r}: expected {_EXPECTED[f.kind]}{hint}, got {_described(value)}",
+        field=f.name,
+    )
+
+
+def number_text(value: numbers.Real) -> str:
+    """Return a number as a person reads it in a cell: whole numbers without ``.0``.
+
+    Examples
+    --------
+    >>> number_text(12), number_text(12.0), number_text(12.5)
+    ('12', '12', '12.5')
+    """
+    if isinstance(value, numbers.Integral):
+        return str(int(value))  # exact: float() would round past 2**53
+    number = float(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def _described(value: Any) -> str:
+    # Never the repr of a container: it may be nested thousands deep.
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, numbers.Real):
+        return f"the number {number_text(value)}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple | set):
+        return "an array"
+    return f"a value of type {type(value).__name__}"
+
+
+def _printable(text: str) -> str:
+    """Return ``text`` with what UTF-8 cannot hold (lone surrogates) as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _shown(value: Any) -> str:
     """Show a value in an error message, shortened: messages echo input, never pages of it."""
     text = repr(value)
@@ -436,6 +511,9 @@ def _check_limits(f: Field, value: Any) -> None:
     if f.kind == "str":
         if "\x00" in value:
             problem = "contains a NUL character"
+        elif _printable(value) != value:
+            problem = (f"is not valid Unicode ({_shown(value)} holds a lone surrogate, "
+                       "half of a UTF-16 pair)")
         elif f.max_length is not None and len(value) > f.max_length:
             problem = f"is {len(value)} characters long; at most {f.max_length} are allowed"
     elif f.kind in ("int", "float"):

@@ -15,6 +15,8 @@ touch (:func:`geo.inspections.refresh_sources`).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,14 @@ from geo.inspections import refresh_sources
 from geo.io.columns import CRS_COLUMNS, canonical_value
 from geo.io.readers import RawTable, read_raw
 from geo.io.safety import MAX_UNZIPPED_BYTES
-from geo.ledger import SYSTEM_FIELDS, Layer, get_layer, validate_id, validate_record
+from geo.ledger import (
+    SYSTEM_FIELDS,
+    Layer,
+    get_layer,
+    number_text,
+    validate_id,
+    validate_record,
+)
 from geo.store import new_id
 from geo.store.base import Query, Store, WriteMode, WriteSummary
 
@@ -187,6 +196,8 @@ def _prepare_row(
 ) -> dict[str, Any]:
     label = _row_label(attrs, default_label)
     props = {k: canonical_value(k, v) for k, v in attrs.items() if k not in SYSTEM_FIELDS}
+    if raw.numbers_as_text:
+        _numbers_as_text(layer, props)
     fid = _row_id(props.pop("id", None))
     geometry = None
     if layer.has_geometry:
@@ -196,9 +207,18 @@ def _prepare_row(
     return {"id": fid or new_id(layer), **clean, "geometry": geometry}
 
 
+def _numbers_as_text(layer: Layer, props: dict[str, Any]) -> None:
+    """Write number cells of text fields as the cell shows them (Excel makes grid 12 a number)."""
+    for f in layer.fields:
+        value = props.get(f.name)
+        if (f.kind == "str" and isinstance(value, numbers.Real) and not isinstance(value, bool)
+                and not math.isnan(float(value))):
+            props[f.name] = number_text(value)
+
+
 def _row_id(value: Any) -> str | None:
     """Return the row's id, checked (None: blank, make one); integer id columns are fine."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (isinstance(value, numbers.Real) and math.isnan(float(value))):
         return None
     if isinstance(value, str) and value.strip() in ("", "nan"):
         return None

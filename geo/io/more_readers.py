@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.io.columns import canonical_frame, count_known, crs_labels_as_text
+from geo.io.safety import ZIP_ERRORS
 from geo.io.sheets import HEADER_SCAN_ROWS, NumberedRow, find_header, frame_from_rows
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "layer_names",
+    "read_gpkg_rows",
     "read_kml",
     "read_with_gdal",
     "read_xlsx",
@@ -35,6 +37,11 @@ __all__ = [
 ]
 
 _MAX_XLSX_ROWS = 1_000_000
+#: What openpyxl raises while it streams a malformed sheet: the zip's errors, XML
+#: syntax errors (``SyntaxError`` is the base of both ElementTree's and lxml's),
+#: and its own conversions of cell values.
+_XLSX_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, SyntaxError, ValueError, KeyError,
+                                             TypeError)
 
 
 def table_from_frame(frame: Any, crs_hint: str | None = None) -> RawTable:
@@ -68,14 +75,40 @@ def layer_names(path: Path, what: str) -> list[str]:
         raise InputError(f"{path.name}: not a readable {what} ({exc})") from None
 
 
-def read_with_gdal(path: Path, what: str, layer: str | None = None) -> Any:
-    """Read one layer of ``path`` with GDAL; InputError naming ``what`` if it cannot."""
+def read_with_gdal(path: Path, what: str, layer: str | None = None, **options: Any) -> Any:
+    """Read one layer of ``path`` with GDAL; InputError naming ``what`` if it cannot.
+
+    ``options`` go to :func:`pyogrio.read_dataframe` (``max_features``, ``sql`` ...).
+    """
     import pyogrio
 
     try:
-        return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
+        return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", **options)
     except Exception as exc:  # GDAL raises several error types for a broken file
         raise InputError(f"{path.name}: not a readable {what} ({exc})") from None
+
+
+def read_gpkg_rows(path: Path, layer: str) -> Any:
+    """Read every row of the GeoPackage table ``layer``, as many as the table holds.
+
+    GDAL reads as many features as ``gpkg_ogr_contents.feature_count`` says,
+    a cache that other programs leave stale; the table's own ``COUNT(*)``
+    decides instead, and a read that still comes back short is refused.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or fewer rows come back than the table has.
+    """
+    quoted = '"' + layer.replace('"', '""') + '"'  # a table name refuse_gpkg_view checked
+    counted = read_with_gdal(path, "GeoPackage", sql=f"SELECT COUNT(*) AS n FROM {quoted}",
+                             read_geometry=False)
+    rows = int(counted.iloc[0, 0])
+    frame = read_with_gdal(path, "GeoPackage", layer, max_features=rows)
+    if len(frame) != rows:
+        raise InputError(f"{path.name}: layer {layer!r} holds {rows} rows but {len(frame)} "
+                         f"could be read")
+    return frame
 
 
 def read_kml(path: Path, layer: str | None = None) -> RawTable:
@@ -86,8 +119,9 @@ def read_kml(path: Path, layer: str | None = None) -> RawTable:
     Placemark's own ``id`` attribute unless GDAL made it up (``layer.N``).
     """
     names = layer_names(path, "KML file")
-    frames = [_kml_frame(read_with_gdal(path, "KML file", name), name) for name in names]
-    frames = [f for f in frames if len(f)]
+    read = ((read_with_gdal(path, "KML file", name), name) for name in names)
+    # Google Earth writes empty folders: a layer of no placemarks adds nothing.
+    frames = [_kml_frame(frame, name) for frame, name in read if len(frame)]
     if not frames:
         raise InputError(f"{path.name}: no placemarks")
     import geopandas as gpd
@@ -110,7 +144,7 @@ def _kml_frame(frame: Any, layer: str) -> Any:
     frame = frame.drop(columns=[c for c in ("id2",) if c in frame])
     frame["id"] = [p if _blank(e) else e for e, p in zip(extended, placemark, strict=True)]
     empty = [c for c, defaults in _KML_DEFAULTS.items()
-             if c in frame and frame[c].map(lambda v, d=defaults: _blank(v) or v in d).all()]
+             if c in frame and all(_blank(v) or v in defaults for v in frame[c])]
     return frame.drop(columns=empty)
 
 
@@ -139,10 +173,14 @@ def read_xlsx(path: Path, layer: str | None = None) -> RawTable:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise InputError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
-    try:
+    try:  # read-only workbooks unzip and parse each sheet while its rows are read
         sheet = _table_sheet(book, path, layer)
         what = f"sheet {sheet.title!r}"
         frame, numbers, _ = frame_from_rows(_sheet_rows(sheet, path), path=path, what=what)
+    except InputError:
+        raise
+    except _XLSX_ERRORS as exc:
+        raise InputError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
     finally:
         book.close()
     return table_from_text_frame(frame, path, what=what, row_numbers=numbers)
@@ -188,7 +226,7 @@ def _cell_text(value: Any) -> str:
     if hasattr(value, "date") and hasattr(value, "isoformat"):
         return value.date().isoformat() if hasattr(value, "hour") else value.isoformat()
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
+        return str(int(value))  # the cell shows grid 12, never "12.0"
     return str(value)
 
 

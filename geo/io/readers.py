@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InputError, RowError
+from geo.io.charsets import decode_text
 from geo.io.columns import (
     LAT_COLUMNS,
     LON_COLUMNS,
@@ -27,8 +28,8 @@ from geo.io.columns import (
 )
 from geo.io.more_readers import (
     layer_names,
+    read_gpkg_rows,
     read_kml,
-    read_with_gdal,
     read_xlsx,
     refuse_gpkg_view,
     table_from_frame,
@@ -63,6 +64,10 @@ class RawTable:
     ``row_numbers`` gives each row the number a person finds it by (the
     sheet's row, the CSV line; by default 1, 2, ... in file order) and
     ``row_origins`` the file inside an archive each row came from, if several.
+    ``numbers_as_text``: whether a number in a text field is the text it shows
+    (a spreadsheet cell or a GIS file's numeric column, where grid ``12`` is
+    typed as a number); False for JSON, whose strings and numbers are distinct
+    and a number for a text field is refused.
     """
 
     attributes: pd.DataFrame
@@ -71,6 +76,7 @@ class RawTable:
     crs_hint: str | None = None
     row_numbers: list[int] | None = None
     row_origins: list[str] | None = None
+    numbers_as_text: bool = True
 
     def row_number(self, pos: int) -> int:
         """Return the number of the row at 0-based position ``pos`` as the file numbers it."""
@@ -121,6 +127,9 @@ def read_raw(
     Formats: CSV, GeoJSON, GeoPackage, zipped Shapefile (``.zip``), KML and
     XLSX. The name decides the format and the first bytes must agree
     (:func:`geo.io.safety.check_content`) before any reader opens the file.
+    Text is UTF-8 or GB18030, decided once per file
+    (:func:`geo.io.charsets.decode_text`); a file nested deeper than the
+    parsers can follow is refused, as is a malformed zip.
 
     Parameters
     ----------
@@ -136,16 +145,19 @@ def read_raw(
     check_content(path, fmt)
     if fmt in ("shp", "xlsx"):
         check_zip(path, max_unzipped_bytes=max_unzipped_bytes)
-    if fmt == "shp":
-        return read_zipped_shapefiles(path, max_unzipped_bytes=max_unzipped_bytes)
-    reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg,
-              "kml": read_kml, "xlsx": read_xlsx}
-    return reader[fmt](path, layer)
+    try:
+        if fmt == "shp":
+            return read_zipped_shapefiles(path, max_unzipped_bytes=max_unzipped_bytes)
+        reader = {"csv": _read_csv, "geojson": _read_geojson, "gpkg": _read_gpkg,
+                  "kml": read_kml, "xlsx": read_xlsx}
+        return reader[fmt](path, layer)
+    except RecursionError:  # any reader, any parser: a file nested past Python's stack
+        raise InputError(f"{path.name}: nested too deeply to read") from None
 
 
 def _read_csv(path: Path, layer: str | None) -> RawTable:
     # Rows are numbered by file line, and title lines above the header are skipped.
-    text = _decode(path.read_bytes(), path)
+    text = decode_text(path.read_bytes(), name=path.name)
     frame, numbers, _ = frame_from_rows(csv_rows(text, path=path), path=path, what="CSV file")
     return table_from_text_frame(frame, path, what="CSV file", row_numbers=numbers)
 
@@ -170,16 +182,6 @@ def table_from_text_frame(
     _refuse_duplicate_columns(frame, path)
     geometries, errors, used = _csv_geometries(frame, path, what)
     return RawTable(frame.drop(columns=used), geometries, errors, row_numbers=row_numbers)
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    # Excel on Chinese Windows saves CSV as GBK/GB18030, elsewhere UTF-8 (often with BOM).
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path.name}: text is neither UTF-8 nor GB18030")
 
 
 def _refuse_duplicate_columns(frame: pd.DataFrame, path: Path) -> None:
@@ -236,8 +238,10 @@ def _point_from_text(
 
 def _read_geojson(path: Path, layer: str | None) -> RawTable:
     try:
-        doc = json.loads(_decode(path.read_bytes(), path))
-    except json.JSONDecodeError as exc:
+        doc = json.loads(decode_text(path.read_bytes(), name=path.name))
+    except InputError:
+        raise
+    except ValueError as exc:  # JSONDecodeError, and integers past Python's 4300 digits
         raise InputError(f"{path.name}: not valid JSON ({exc})") from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
@@ -255,26 +259,45 @@ def _read_geojson(path: Path, layer: str | None) -> RawTable:
             errors[pos] = error
     frame = pd.DataFrame(rows, dtype=object)
     frame = crs_labels_as_text(frame.rename(columns=canonical_columns(frame.columns)))
-    return RawTable(frame, geometries, errors, crs_hint=_geojson_crs(doc))
+    return RawTable(frame, geometries, errors, crs_hint=_geojson_crs(doc),
+                    numbers_as_text=False)
 
 
 def _parse_feature(feature: Any) -> tuple[dict[str, Any], BaseGeometry | None, str | None]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         return {}, None, "not a GeoJSON Feature"
-    props = dict(feature.get("properties") or {})
+    props = feature.get("properties")
+    if props is not None and not isinstance(props, dict):
+        return {}, None, "'properties' must be an object"
+    props = dict(props or {})
+    bad_name = next((k for k in props if not _is_unicode(k)), None)
+    if bad_name is not None:
+        return {}, None, f"property name {bad_name!r} is not valid Unicode"
     if feature.get("id") is not None and "id" not in props:
         props["id"] = feature["id"]
     if feature.get("geometry") is None:
         return props, None, "geometry is missing"
     try:
         return props, shape(feature["geometry"]), None
-    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+            shapely.errors.ShapelyError) as exc:
         return props, None, f"unreadable geometry ({exc})"
+
+
+def _is_unicode(text: str) -> bool:
+    # JSON escapes can spell lone surrogates ("\ud800"), which no file or database can hold.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _geojson_crs(doc: dict[str, Any]) -> str | None:
     # Pre-RFC-7946 files may still carry a named crs member such as EPSG:4547.
-    name = ((doc.get("crs") or {}).get("properties") or {}).get("name")
+    crs = doc.get("crs")
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
     if not isinstance(name, str):
         return None
     code = name.rsplit(":", 1)[-1]
@@ -287,4 +310,4 @@ def _read_gpkg(path: Path, layer: str | None) -> RawTable:
     if chosen is None:
         raise InputError(f"{path.name}: several layers ({', '.join(names)}); name one")
     refuse_gpkg_view(path, chosen)
-    return table_from_frame(read_with_gdal(path, "GeoPackage", chosen))
+    return table_from_frame(read_gpkg_rows(path, chosen))

@@ -6,18 +6,31 @@ from the file name, checks that the first bytes agree, and only then lets
 the one reader for that format look at it. Zip archives are checked member
 by member before anything is extracted: no absolute paths or ``..``, no
 links, a bounded number of members, bounded total size and compression
-ratio (zip bombs).
+ratio (zip bombs). A malformed archive (a header that lies about a size,
+corrupt compressed data, a method Python cannot unpack) is an
+:class:`~geo.errors.InputError` wherever it shows, never a crash
+(:func:`unreadable_zip`).
 """
 
 from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from geo.errors import InputError
 
-__all__ = ["MAX_UNZIPPED_BYTES", "check_content", "check_zip", "extract_zip"]
+__all__ = [
+    "MAX_UNZIPPED_BYTES",
+    "ZIP_ERRORS",
+    "check_content",
+    "check_zip",
+    "extract_zip",
+    "unreadable_zip",
+]
 
 MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
 MAX_RATIO = 200
@@ -27,6 +40,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive of no members is only its end record
 _EMPTY = "empty zip archive"
 _SNIFF_BYTES = 4096
+#: What :mod:`zipfile` raises for a malformed archive: a bad CRC when a header
+#: lies about a size, zlib errors for corrupt data, NotImplementedError for a
+#: compression method it lacks, EOFError for data that ends early.
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
+    UnicodeDecodeError,  # a member name flagged UTF-8 that is not
+)
 _LABELS = {
     "csv": "CSV file",
     "geojson": "GeoJSON file",
@@ -74,13 +94,28 @@ def _mismatch(head: bytes, fmt: str) -> str | None:
     return None
 
 
+@contextmanager
+def unreadable_zip(path: Path, what: str = "zip archive") -> Iterator[None]:
+    """Turn the errors of a malformed archive read inside the block into an InputError.
+
+    Parameters
+    ----------
+    path : Path
+        The archive, named in the message.
+    what : str
+        How the message names it (``"zip archive"``, ``"XLSX workbook"``).
+    """
+    try:
+        yield
+    except ZIP_ERRORS as exc:
+        reason = str(exc) or type(exc).__name__  # EOFError often says nothing
+        raise InputError(f"{path.name}: not a readable {what} ({reason})") from None
+
+
 def check_zip(path: Path, *, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> list[str]:
     """Return the member names of a zip after checking them all; InputError if any is unsafe."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable zip archive ({exc})") from None
+    with _opened(path) as archive:
+        infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise InputError(f"{path.name}: {len(infos)} members, more than {MAX_MEMBERS}")
     total = 0
@@ -101,6 +136,8 @@ def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
         raise InputError(f"{path.name}: member {name!r} points outside the archive")
     if stat.S_ISLNK(info.external_attr >> 16):
         raise InputError(f"{path.name}: member {name!r} is a link")
+    if info.flag_bits & 0x1:
+        raise InputError(f"{path.name}: member {name!r} is encrypted; zip it without a password")
     if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1024 * 1024:
         raise InputError(
             f"{path.name}: member {name!r} compresses {info.file_size} bytes "
@@ -121,7 +158,7 @@ def extract_zip(
     check_zip(path, max_unzipped_bytes=max_unzipped_bytes)
     written: list[Path] = []
     total = 0
-    with zipfile.ZipFile(path) as archive:
+    with _opened(path) as archive:
         for info in archive.infolist():
             base = PurePosixPath(info.filename.replace("\\", "/")).name
             if info.is_dir() or not base.lower().endswith(suffixes) or base.startswith("."):
@@ -130,8 +167,8 @@ def extract_zip(
             if target in written:
                 raise InputError(f"{path.name}: two members are named {base!r}; "
                                  f"zip one set of files per name")
-            with archive.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(1 << 20):
+            with target.open("wb") as out:
+                for chunk in _member_chunks(path, archive, info):
                     total += len(chunk)
                     if total > max_unzipped_bytes:
                         raise InputError(f"{path.name}: unpacks to more than "
@@ -139,3 +176,26 @@ def extract_zip(
                     out.write(chunk)
             written.append(target)
     return written
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
+    """Open the archive; a malformed or unreadable one is an InputError."""
+    try:
+        with unreadable_zip(path):
+            archive = zipfile.ZipFile(path)
+    except OSError as exc:
+        raise InputError(f"{path.name}: not a readable zip archive ({exc})") from None
+    with archive:
+        yield archive
+
+
+def _member_chunks(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    # Reading only: an OSError here is a corrupt offset in the archive (a seek
+    # outside the file); errors writing the chunks out are the caller's own.
+    try:
+        with unreadable_zip(path), archive.open(info) as src:
+            while chunk := src.read(1 << 20):
+                yield chunk
+    except OSError as exc:
+        raise InputError(f"{path.name}: not a readable zip archive ({exc})") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,18 @@ from api.app import create_app
 from api.settings import Settings
 from tests.api import ledger_fixtures
 from tests.api.ledger_fixtures import Ledger
+from tests.geo.io.hostile_files import (
+    NAMES,
+    SHEET,
+    corrupt_data,
+    google_earth_kml,
+    mixed_csv,
+    nested,
+    patch_header,
+    shapefile_zip,
+    stale_gpkg,
+    xlsx_bytes,
+)
 
 ZH_HEADER = "名称,类别,地址,街道,社区,网格,经度,纬度,坐标系,油烟净化器,状态\n"
 
@@ -269,3 +282,88 @@ def test_an_empty_zip_says_so(ledger: Ledger) -> None:
     res = upload(ledger, "empty.zip", _zip({}))
     assert res.status_code == 400
     assert "empty zip archive" in res.json()["detail"]
+
+
+# -- issue 10: files that crashed or were stored wrong ---------------------------------------------
+
+
+def _deep_geojson(tmp_path: Path) -> bytes:
+    return ('{"type": "FeatureCollection", "features": ' + nested(100_000) + "}").encode()
+
+
+REFUSED_FILES = {
+    "geojson-nested-100000-deep": ("deep.geojson", _deep_geojson, 400, "nested too deeply"),
+    "zip-central-size-lies": ("lie.zip", lambda tmp: patch_header(
+        shapefile_zip(tmp), "sources.shp", central=True, field="file_size", value=10),
+        400, "not a readable zip archive"),
+    "zip-unsupported-compression": ("lie.zip", lambda tmp: patch_header(
+        shapefile_zip(tmp), "sources.shp", central=True, field="method", value=9),
+        400, "not a readable zip archive"),
+    "xlsx-corrupt-sheet": ("lie.xlsx", lambda tmp: corrupt_data(
+        xlsx_bytes(20_000), SHEET, near_end=True), 400, "not a readable XLSX workbook"),
+    "csv-mixed-encodings": ("mixed.csv", lambda tmp: mixed_csv(), 400,
+                            "line 4 reads as GB18030 while line 2 reads as UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_FILES), ids=list(REFUSED_FILES))
+def test_malformed_files_are_a_4xx_naming_the_file_and_write_nothing(
+    ledger: Ledger, tmp_path: Path, case: str
+) -> None:
+    name, make, status, words = REFUSED_FILES[case]
+    res = upload(ledger, name, make(tmp_path))
+    assert res.status_code == status, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert res.json()["detail"].startswith(f"upload{Path(name).suffix}: ")
+    assert words in res.json()["detail"]
+    assert ledger.store.count("sources") == 2
+
+
+def test_a_google_earth_kml_with_empty_folders_imports(ledger: Ledger) -> None:
+    res = upload(ledger, "我的地点.kml", google_earth_kml().encode())
+    assert res.status_code == 200, res.text
+    assert res.json()["accepted"] == 3
+    assert set(ledger.store.read("sources")["name"]) >= set(NAMES)
+
+
+def test_a_geopackage_with_a_stale_feature_count_imports_every_row(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = stale_gpkg(tmp_path / "stale.gpkg", cached=1)
+    res = upload(ledger, "stale.gpkg", path.read_bytes())
+    assert res.status_code == 200, res.text
+    assert (res.json()["accepted"], ledger.store.count("sources")) == (3, 5)
+
+
+def test_geojson_values_of_the_wrong_type_are_422_rows_naming_the_field(ledger: Ledger) -> None:
+    values = [{"grid": "12"}, {"grid": 12}, {"grid": {"a": 1}}, {"community": ["a"]},
+              {"address": False}]
+    features = [{"type": "Feature", "properties": {"name": f"店{i}", "category": "bbq", **v},
+                 "geometry": {"type": "Point", "coordinates": [113.6, 34.75]}}
+                for i, v in enumerate(values)]
+    body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    res = upload(ledger, "typed.geojson", body)
+    assert res.status_code == 422, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert [(r["row"], r["reason"]) for r in res.json()["rejected"]] == [
+        (2, "field 'grid': expected a string such as \"12\", got the number 12"),
+        (3, "field 'grid': expected a string, got an object"),
+        (4, "field 'community': expected a string, got an array"),
+        (5, "field 'address': expected a string, got the boolean false"),
+    ]
+    assert ledger.store.count("sources") == 2
+
+
+def test_a_numeric_grid_cell_of_a_workbook_is_stored_as_its_text(ledger: Ledger) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["名称", "类别", "网格", "经度", "纬度"])
+    sheet.append(["店0", "餐饮", 12, 113.60, 34.75])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    res = upload(ledger, "grid.xlsx", buffer.getvalue())
+    assert res.status_code == 200, res.text
+    stored = ledger.store.read("sources")
+    assert stored.loc[stored["name"] == "店0", "grid"].tolist() == ["12"]

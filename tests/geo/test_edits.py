@@ -122,3 +122,24 @@ def test_a_stale_version_is_refused_even_when_nothing_changes(store) -> None:
     stored = store.create("sources", _source(), actor="t")
     with pytest.raises(VersionMismatchError):
         change_feature(store, "sources", stored, {}, expected_version=7, actor="t")
+
+
+def test_a_merge_patch_nested_thousands_deep_is_merged_without_recursion() -> None:
+    deep: dict = {}
+    for _ in range(5_000):
+        deep = {"a": deep}
+    merged = merge_patch({"name": "店"}, {"notes": deep})
+    depth, value = 0, merged["notes"]
+    while value:
+        depth, value = depth + 1, value["a"]
+    assert (merged["name"], depth) == ("店", 5_000)
+
+
+def test_coordinates_nested_past_the_stack_are_an_unreadable_geometry() -> None:
+    coordinates: list = [113.6, 34.75]
+    for _ in range(2_000):
+        coordinates = [coordinates]
+    body = {**doc(), "geometry": {"type": "Point", "coordinates": coordinates}}
+    with pytest.raises(ValidationError, match="unreadable GeoJSON geometry") as info:
+        feature_from_geojson("sources", body)
+    assert info.value.field == "geometry"

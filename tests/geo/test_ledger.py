@@ -236,3 +236,90 @@ def test_every_category_has_one_chinese_label() -> None:
     from geo.ledger import CATEGORIES, CATEGORY_LABELS_ZH
 
     assert tuple(CATEGORY_LABELS_ZH) == CATEGORIES
+
+
+# -- field types and Unicode (issue 10) ------------------------------------------------------
+
+STATION = {"name": "站"}
+
+
+@pytest.mark.parametrize(
+    ("layer", "props", "field", "message"),
+    [
+        ("sources", {"grid": {"a": 1}}, "grid", "expected a string, got an object"),
+        ("sources", {"grid": ["a"]}, "grid", "expected a string, got an array"),
+        ("sources", {"grid": False}, "grid", "expected a string, got the boolean false"),
+        ("sources", {"grid": 12}, "grid", 'expected a string such as "12", got the number 12'),
+        ("sources", {"community": 3.5}, "community",
+         'expected a string such as "3.5", got the number 3.5'),
+        ("sources", {"name": 7}, "name", 'expected a string such as "7", got the number 7'),
+        ("sources", {"category": ["bbq"]}, "category", "expected a string, got an array"),
+        ("sources", {"last_inspected": 20260101}, "last_inspected",
+         "expected a date as text (YYYY-MM-DD), got the number 20260101"),
+        ("stations", {"radius_m": [3000]}, "radius_m", "expected a number, got an array"),
+        ("stations", {"demo": {"x": True}}, "demo", "expected true or false, got an object"),
+        ("inspections", {"round": {"n": 1}}, "round", "expected a whole number, got an object"),
+        ("inspections", {"inspector": 12}, "inspector",
+         'expected a string such as "12", got the number 12'),
+        ("inspections", {"date": True}, "date",
+         "expected a date as text (YYYY-MM-DD), got the boolean true"),
+    ],
+    ids=["object", "array", "false", "number", "float", "name-number", "choice-array",
+         "date-number", "radius-array", "bool-object", "round-object", "inspector-number",
+         "date-boolean"],
+)
+def test_values_of_the_wrong_type_are_refused_naming_the_field(layer, props, field, message):
+    base = {"sources": {"name": "x", "category": "bbq"}, "stations": STATION,
+            "inspections": INSPECTION}[layer]
+    geometry = None if layer == "inspections" else ZZ
+    with pytest.raises(ValidationError) as info:
+        validate_record(layer, {**base, **props}, geometry)
+    assert str(info.value) == f"field {field!r}: {message}"
+    assert info.value.field == field
+
+
+def test_a_value_nested_thousands_deep_is_refused_without_its_repr():
+    deep: list = []
+    for _ in range(5_000):
+        deep = [deep]
+    with pytest.raises(ValidationError, match="'notes': expected a string, got an array"):
+        validate_record("sources", {"name": "x", "category": "bbq", "notes": deep}, ZZ)
+
+
+def test_numbers_for_number_fields_and_text_cells_stay_accepted():
+    props, _, _ = validate_record("stations", {**STATION, "radius_m": 2500, "demo": 1}, ZZ)
+    assert (props["radius_m"], props["demo"]) == (2500.0, True)
+    props, _, _ = validate_record("inspections", {**INSPECTION, "round": 2.0}, None)
+    assert props["round"] == 2
+    props, _, _ = validate_record("sources", {"name": "x", "category": "bbq", "grid": "12"}, ZZ)
+    assert props["grid"] == "12"
+
+
+@pytest.mark.parametrize(
+    ("layer", "props", "field"),
+    [
+        ("sources", {"name": "老王\ud800烧烤", "category": "bbq"}, "name"),
+        ("sources", {"name": "x", "category": "bbq", "grid": "\udfff"}, "grid"),
+        ("stations", {"name": "\ud83d"}, "name"),
+        ("inspections", {**INSPECTION, "notes": "a\udc00"}, "notes"),
+    ],
+    ids=["source-name", "source-grid", "station-name", "inspection-notes"],
+)
+def test_text_with_a_lone_surrogate_is_refused(layer, props, field):
+    geometry = None if layer == "inspections" else ZZ
+    with pytest.raises(ValidationError, match=f"'{field}': is not valid Unicode") as info:
+        validate_record(layer, props, geometry)
+    assert info.value.field == field
+    str(info.value).encode("utf-8")  # the message itself can be sent as UTF-8
+
+
+def test_a_field_name_that_is_not_valid_unicode_is_named_escaped():
+    with pytest.raises(ValidationError, match=r"unknown field\(s\).*\\ud800") as info:
+        validate_record("sources", {"name": "x", "category": "bbq", "\ud800": "y"}, ZZ)
+    assert info.value.field == "\\ud800"
+    str(info.value).encode("utf-8")
+
+
+def test_a_surrogate_pair_written_as_one_character_is_fine():
+    props, _, _ = validate_record("sources", {"name": "店😀", "category": "bbq"}, ZZ)
+    assert props["name"] == "店😀"
