@@ -60,7 +60,22 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(_encodable(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _encodable(value: Any) -> Any:
+    """Return ``value`` with text that UTF-8 cannot encode (lone surrogates) spelt as escapes.
+
+    A message may quote what a client sent; a lone surrogate in it would make
+    the answer itself fail to encode.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

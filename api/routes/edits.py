@@ -91,10 +91,10 @@ def parse_json(raw: bytes) -> Any:
     """
     try:
         doc = json.loads(raw, parse_constant=_refuse_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"the body is not valid JSON ({exc})") from None
     except RecursionError:
         raise InputError(_TOO_DEEP) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a number past 4300 digits
+        raise InputError(f"the body is not valid JSON ({exc})") from None
     if _depth_over(doc, MAX_BODY_DEPTH):
         raise InputError(_TOO_DEEP)
     return doc

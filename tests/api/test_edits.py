@@ -629,3 +629,17 @@ def test_a_nul_in_a_path_id_is_400_on_every_store_and_writes_nothing(
     assert res.status_code == 400, res.text
     assert res.json()["detail"] == "path parameter(s) 'fid' hold a NUL character"
     assert _state(ledger) == before
+
+
+@pytest.mark.parametrize(("method", "url"), WRITES, ids=["post", "put", "patch", "inspection"])
+def test_a_number_past_pythons_digit_limit_is_400_and_writes_nothing(
+    ledger: Ledger, method: str, url: str
+) -> None:
+    body = json.dumps(feature()).replace("34.758", "3" * 5000)
+    before = _state(ledger)
+    res = ledger.client.request(method, url, content=body, headers=ledger.auth(**{
+        "Content-Type": "application/json", "If-Match": '"sources-S-near-v1"'}))
+    assert res.status_code == 400, res.text
+    assert res.headers["content-type"] == PROBLEM
+    assert "not valid JSON" in res.json()["detail"]
+    assert _state(ledger) == before

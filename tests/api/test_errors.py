@@ -164,3 +164,23 @@ def test_an_offset_beyond_the_data_is_an_empty_page(client, cid):
     doc = res.json()
     assert doc["numberReturned"] == 0 and doc["features"] == []
     assert "next" not in {link["rel"] for link in doc["links"]}
+
+
+def test_a_message_quoting_a_lone_surrogate_is_still_a_problem():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.errors import install_error_handlers
+    from geo.errors import InputError
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/echo")
+    def echo() -> None:
+        raise InputError("name 'a\ud800b' is not allowed")
+
+    res = TestClient(app).get("/echo")
+    assert res.status_code == 400
+    assert res.headers["content-type"] == PROBLEM
+    assert res.json()["detail"] == "name 'a\\ud800b' is not allowed"
