@@ -36,19 +36,26 @@ def _risky(text: str) -> bool:
     return text.startswith(FORMULA_PREFIXES) and _NUMBER.fullmatch(text) is None
 
 
+def _escaped(text: str) -> bool:
+    # Apostrophes before a formula prefix: the escape, or text that looks like it
+    return text.startswith("'") and _risky(text.lstrip("'"))
+
+
 def csv_text(value: Any) -> Any:
     """Return ``value`` as a CSV cell that no spreadsheet program runs.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a leading apostrophe; numbers, plain numbers written as text
-    and everything that is not a ``str`` come back unchanged.
+    return gets a leading apostrophe, and so does text whose apostrophes
+    already stand before one (so that :func:`csv_text_read` gives every text
+    back); numbers, plain numbers written as text and everything that is not
+    a ``str`` come back unchanged.
 
     Examples
     --------
-    >>> csv_text("=1+1"), csv_text("-12.5"), csv_text(-12.5), csv_text("老王烧烤")
-    ("'=1+1", '-12.5', -12.5, '老王烧烤')
+    >>> csv_text("=1+1"), csv_text("'=1+1"), csv_text("-12.5"), csv_text(-12.5)
+    ("'=1+1", "''=1+1", '-12.5', -12.5)
     """
-    if isinstance(value, str) and _risky(value):
+    if isinstance(value, str) and (_risky(value) or _escaped(value)):
         return "'" + value
     return value
 
@@ -58,10 +65,10 @@ def csv_text_read(text: str) -> str:
 
     Examples
     --------
-    >>> csv_text_read("'=1+1"), csv_text_read("'quoted'")
-    ('=1+1', "'quoted'")
+    >>> csv_text_read("'=1+1"), csv_text_read("''=1+1"), csv_text_read("'quoted'")
+    ('=1+1', "'=1+1", "'quoted'")
     """
-    if text.startswith("'") and _risky(text[1:]):
+    if _escaped(text):
         return text[1:]
     return text
 

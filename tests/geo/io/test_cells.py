@@ -55,3 +55,9 @@ def test_xlsx_control_characters_do_not_break_the_file(tmp_path) -> None:
     sheet.append([xlsx_value(sheet, "a\x01b")])
     book.save(tmp_path / "x.xlsx")
     assert load_workbook(tmp_path / "x.xlsx").active["A1"].value == "a\ufffdb"
+
+
+@pytest.mark.parametrize("text", ["'=1+1", "''=1+1", "'-x", "'\t=1", "'", "''"],
+                         ids=["one", "two", "minus", "tab", "lone", "pair"])
+def test_csv_text_of_apostrophes_before_a_formula_reads_back_unchanged(text: str) -> None:
+    assert csv_text_read(csv_text(text)) == text
