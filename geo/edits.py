@@ -8,11 +8,8 @@ are ignored, so a client may send back what it read. Geometry may come in
 any coordinate label; it is stored as lon/lat and the original kept in
 ``orig_crs``/``orig_wkt``.
 
-:func:`create_feature`, :func:`change_feature` and :func:`delete_feature`
-write one feature through a store: they refuse what would be refused,
-before anything is committed (ids of deleted features, edits that change
-nothing are not written), and keep sources in step with their inspections
-(:mod:`geo.inspections`).
+The edits are then written by :mod:`geo.writes` (``create``, ``update``,
+``delete``), which checks every rule in one store transaction.
 """
 
 from __future__ import annotations
@@ -25,18 +22,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import crs as crs_mod
-from geo import inspections
-from geo.errors import CoordinateError, ValidationError, VersionMismatchError
-from geo.history import refuse_deleted_ids
-from geo.ledger import SYSTEM_FIELDS, Feature, Layer, get_layer, validate_id, validate_record
+from geo.errors import CoordinateError, ValidationError
+from geo.ledger import SYSTEM_FIELDS, Feature, Layer, get_layer, validate_id
 from geo.priority import DERIVED_FIELDS
-from geo.store.base import Store
 
 __all__ = [
     "IGNORED_FIELDS",
-    "change_feature",
-    "create_feature",
-    "delete_feature",
     "feature_from_geojson",
     "merge_patch",
     "patch_feature",
@@ -141,132 +132,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
             else:
                 result[key] = value
     return root
-
-
-def create_feature(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature:
-    """Store a new feature (an inspection also updates its source).
-
-    Parameters
-    ----------
-    store : Store
-        The ledger.
-    layer : str
-        ``sources``, ``stations`` or ``inspections``.
-    feature : Feature
-        The new feature; an id is assigned when ``feature.id`` is None.
-    actor : str
-        Who creates it, for the history.
-
-    Returns
-    -------
-    Feature
-        The stored feature.
-
-    Raises
-    ------
-    DeletedIdError
-        When the id belonged to a deleted feature of the layer.
-    DuplicateIdError
-        When the id is taken.
-    ValidationError
-        When the feature breaks the ledger model.
-    """
-    target = get_layer(layer)
-    if feature.id is not None:
-        fid = validate_id(feature.id)
-        refuse_deleted_ids(store, target.name, [fid])
-        feature = Feature(fid, feature.properties, feature.geometry)
-    if target.name == "inspections":
-        return inspections.record_inspection(store, feature, actor=actor)
-    return store.create(target.name, feature, actor=actor)
-
-
-def change_feature(
-    store: Store,
-    layer: str,
-    current: Feature,
-    properties: Mapping[str, Any],
-    geometry: BaseGeometry | None = None,
-    *,
-    expected_version: int | None,
-    actor: str,
-) -> Feature:
-    """Replace fields (and the geometry when not None) of a stored feature.
-
-    An edit that changes nothing is not written: the version stays and no
-    history entry is added. Changing an inspection recomputes its source(s).
-
-    Parameters
-    ----------
-    current : Feature
-        The feature as read from ``store``.
-    properties : mapping
-        New field values, merged over the stored ones.
-    expected_version : int or None
-        The version the caller changes (None: any).
-
-    Returns
-    -------
-    Feature
-        The stored feature.
-
-    Raises
-    ------
-    VersionMismatchError
-        When ``expected_version`` is not the stored version.
-    ValidationError
-        When the result breaks the ledger model.
-    """
-    target = get_layer(layer)
-    _check_version(target, current, expected_version)
-    if _unchanged(target, current, properties, geometry):
-        return current
-    if target.name == "inspections":
-        return inspections.change_inspection(
-            store, current, properties, expected_version=expected_version, actor=actor)
-    return store.update(target.name, str(current.id), properties, geometry,
-                        expected_version=expected_version, actor=actor)
-
-
-def delete_feature(
-    store: Store, layer: str, fid: str, *, expected_version: int | None, actor: str
-) -> None:
-    """Delete a feature (its history stays); deleting an inspection recomputes its source."""
-    target = get_layer(layer)
-    if target.name == "inspections":
-        inspections.delete_inspection(store, fid, expected_version=expected_version, actor=actor)
-        return
-    store.delete(target.name, fid, expected_version=expected_version, actor=actor)
-
-
-def _check_version(layer: Layer, current: Feature, expected_version: int | None) -> None:
-    # The store checks again in its transaction; this one guards the no-op answer.
-    if expected_version is None or expected_version == current.version:
-        return
-    raise VersionMismatchError(
-        f"feature {current.id!r} in layer {layer.name!r} is at version {current.version}, "
-        f"not {expected_version}",
-        current_version=current.version,
-    )
-
-
-def _unchanged(
-    layer: Layer, current: Feature, properties: Mapping[str, Any], geometry: BaseGeometry | None
-) -> bool:
-    """Whether writing ``properties``/``geometry`` over ``current`` would store the same record."""
-    base = {k: v for k, v in current.properties.items() if k not in SYSTEM_FIELDS}
-    changes = {k: v for k, v in properties.items() if k != "id"}
-    try:
-        old, old_shape, _ = validate_record(layer, base, current.geometry)
-        new, new_shape, _ = validate_record(
-            layer, {**base, **changes}, current.geometry if geometry is None else geometry)
-    except ValidationError:
-        return False  # the write will say what is wrong
-    if new != old:
-        return False
-    if old_shape is None or new_shape is None:
-        return old_shape is new_shape
-    return bool(shapely.equals_exact(old_shape, new_shape, tolerance=0.0))
 
 
 def _feature_id(doc: Mapping[str, Any], props: Mapping[str, Any]) -> str | None:

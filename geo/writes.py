@@ -172,7 +172,7 @@ def update(
     with store.transaction() as tx:
         before = _current(tx, target, fid, expected_version)
         merged = merged_record(target, before, before.fid, properties, geometry)
-        if _same(before, merged):
+        if _same(target, before, merged):
             return _feature(before)
         at = now_utc()
         after = _stamp(merged, version=_next_version(before), at=at)
@@ -302,8 +302,12 @@ def _current(tx: Transaction, layer: Layer, fid: str, expected_version: int | No
     return record
 
 
-def _same(before: Record, after: Record) -> bool:
-    """Whether ``after`` stores exactly what ``before`` holds (system fields aside)."""
+def _same(layer: Layer, before: Record, after: Record) -> bool:
+    """Whether ``after`` stores what ``before`` holds, both as the ledger model normalises them."""
+    try:
+        before = merged_record(layer, before, before.fid, {})
+    except ValidationError:
+        return False  # a stored record the model now refuses: the write will say why
     old = {k: v for k, v in before.properties.items() if k not in SYSTEM_FIELDS}
     new = {k: v for k, v in after.properties.items() if k not in SYSTEM_FIELDS}
     if old != new:

@@ -22,19 +22,14 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
+import geo.writes
 from api.auth import EditorDep, actor_of
 from api.collections import COLLECTIONS, get_collection, with_derived
 from api.deps import SettingsDep, StoreDep
 from api.etags import etag_for, expected_version, header_id
 from api.responses import GEOJSON, json_response
 from api.settings import Settings
-from geo.edits import (
-    change_feature,
-    create_feature,
-    delete_feature,
-    feature_from_geojson,
-    patch_feature,
-)
+from geo.edits import feature_from_geojson, patch_feature
 from geo.errors import InputError, ZonewatchError
 from geo.io.writers import iter_features
 from geo.ledger import SYSTEM_FIELDS, Feature, get_layer
@@ -206,7 +201,7 @@ def create_item(
     The id of a deleted feature (whose history is kept) is refused with 409.
     """
     feature = feature_from_geojson(cid, body, crs=crs)
-    stored = create_feature(store, cid, feature, actor=actor_of(token))
+    stored = geo.writes.create(store, cid, feature, actor=actor_of(token))
     return feature_response(request, store, cid, stored, status=201)
 
 
@@ -220,9 +215,8 @@ def replace_item(
     feature = feature_from_geojson(cid, body, crs=crs)
     if feature.id not in (None, fid):
         raise InputError(f"the body's id {feature.id!r} is not {fid!r}: ids never change")
-    current = store.get(cid, fid)
-    stored = change_feature(store, cid, current, _all_fields(cid, feature.properties),
-                            feature.geometry, expected_version=version, actor=actor_of(token))
+    stored = geo.writes.update(store, cid, fid, _all_fields(cid, feature.properties),
+                               feature.geometry, expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
@@ -238,8 +232,8 @@ def patch_item(
     version = _version_to_change(if_match, settings, cid=cid, fid=fid)
     current = store.get(cid, fid)
     properties, geometry = patch_feature(cid, current, body, crs=crs)
-    stored = change_feature(store, cid, current, _all_fields(cid, properties), geometry,
-                            expected_version=version, actor=actor_of(token))
+    stored = geo.writes.update(store, cid, fid, _all_fields(cid, properties), geometry,
+                               expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
@@ -250,7 +244,7 @@ def delete_item(
 ) -> Response:
     """Delete a feature; its history stays (and its id is not given to a new feature)."""
     version = _version_to_change(if_match, settings, cid=cid, fid=fid)
-    delete_feature(store, cid, fid, expected_version=version, actor=actor_of(token))
+    geo.writes.delete(store, cid, fid, expected_version=version, actor=actor_of(token))
     return Response(status_code=204)
 
 

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+import geo.writes
 from api.auth import EditorDep, actor_of
 from api.deps import StoreDep
 from api.params import refuse_unknown_params
 from api.responses import json_response
 from api.routes.edits import Body, feature_response
-from geo.edits import create_feature, feature_from_geojson
+from geo.edits import feature_from_geojson
 from geo.inspections import campaign_progress
 from geo.ledger import MAX_ROUND, Feature
 from geo.store import Query
@@ -53,8 +54,8 @@ def add_inspection(
         body = {"type": "Feature", "properties": body, "geometry": None}
     feature = feature_from_geojson("inspections", body)
     props = {**feature.properties, "source_id": fid}
-    stored = create_feature(store, "inspections", Feature(feature.id, props),
-                            actor=actor_of(token))
+    stored = geo.writes.create(store, "inspections", Feature(feature.id, props),
+                               actor=actor_of(token))
     return feature_response(request, store, "inspections", stored, status=201)
 
 

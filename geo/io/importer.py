@@ -10,7 +10,7 @@ repeat it (callers print ``row 7: <reason>``).
 Appending a row under the id of a deleted feature (whose history is kept) is
 refused (:class:`~geo.errors.DeletedIdError`); ``upsert`` and ``replace``
 bring such a feature back. Importing inspections recomputes the sources they
-touch (:func:`geo.inspections.refresh_sources`).
+touch, in the same transaction (:func:`geo.writes.write_frame`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import crs as crs_mod
+from geo import writes
 from geo.errors import ImportRejectedError, InputError, RowError
-from geo.history import refuse_deleted_ids
-from geo.inspections import refresh_sources
 from geo.io.columns import CRS_COLUMNS, canonical_value
 from geo.io.readers import RawTable, read_raw
 from geo.io.safety import MAX_UNZIPPED_BYTES
@@ -43,7 +42,7 @@ from geo.ledger import (
     validate_record,
 )
 from geo.store import new_id
-from geo.store.base import Query, Store, WriteMode, WriteSummary
+from geo.store.base import Store, WriteMode, WriteSummary
 
 __all__ = ["ImportReport", "import_file", "prepare_frame"]
 
@@ -91,7 +90,7 @@ def import_file(
         ``cgcs2000``, ``EPSG:n``); a per-row ``crs``/``坐标系`` column wins.
         Defaults to what the file declares, else ``wgs84``.
     mode : {"append", "upsert", "replace"}
-        How rows meet existing features (see :meth:`Store.write_frame`).
+        How rows meet existing features (see :func:`geo.writes.write_frame`).
     dry_run : bool
         Check everything, write nothing; rejected rows are reported, not raised.
     repair : bool
@@ -119,37 +118,8 @@ def import_file(
     if report.rejected and not dry_run:
         raise ImportRejectedError(report.rejected, accepted=report.accepted)
     if not dry_run:
-        report.written = _write(store, target, frame, mode=mode, actor=actor)
+        report.written = writes.write_frame(store, target.name, frame, mode=mode, actor=actor)
     return report
-
-
-def _write(
-    store: Store, layer: Layer, frame: pd.DataFrame, *, mode: WriteMode, actor: str
-) -> WriteSummary:
-    """Write the checked frame; keep ids of deleted features and sources' inspections right."""
-    if mode == "append":
-        refuse_deleted_ids(store, layer.name, frame["id"].astype(str))
-    touched = _touched_sources(store, layer, frame, mode)
-    written = store.write_frame(layer.name, frame, mode=mode, actor=actor)
-    if touched:
-        refresh_sources(store, touched, actor=actor)
-    return written
-
-
-def _touched_sources(
-    store: Store, layer: Layer, frame: pd.DataFrame, mode: WriteMode
-) -> set[str]:
-    """Return the sources whose inspections the write changes (the rows' and the replaced)."""
-    if layer.name != "inspections" or not len(frame):
-        return set()
-    touched = set(frame["source_id"].astype(str))
-    if mode == "replace":
-        before = store.read("inspections")
-    elif mode == "upsert":
-        before = store.read("inspections", query=Query(ids=tuple(frame["id"].astype(str))))
-    else:
-        return touched
-    return touched | set(before["source_id"].astype(str))
 
 
 def prepare_frame(

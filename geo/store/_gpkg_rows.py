@@ -13,7 +13,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.errors import ValidationError
 from geo.ledger import Feature, Layer
@@ -29,11 +28,9 @@ __all__ = [
     "insert_sql",
     "select_list",
     "records_from_rows",
-    "snapshot_jsons",
     "where_clause",
 ]
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 
@@ -116,23 +113,6 @@ def frame_from_rows(layer: Layer, rows: Sequence[Sequence[Any]]) -> pd.DataFrame
         return frame
     geometry = gpd.GeoSeries(decode_geometries(columns[-1]), crs="EPSG:4326")
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
-
-
-def snapshot_jsons(layer: Layer, records: Sequence[Record]) -> list[str]:
-    """Return the history JSON of stored states: ``{"properties", "geometry"}``.
-
-    ``properties`` holds every field but ``id``; ``geometry`` is WKT at full
-    precision (None for layers without geometry).
-    """
-    names = [n for n in layer.field_names if n != "id"]
-    wkts: Sequence[str | None] = [None] * len(records)
-    if layer.has_geometry:
-        geoms = np.array([r.geometry for r in records], dtype=object)
-        wkts = shapely.to_wkt(geoms, rounding_precision=-1).tolist()
-    return [
-        _JSON.encode({"properties": {n: r.properties.get(n) for n in names}, "geometry": wkt})
-        for r, wkt in zip(records, wkts, strict=True)
-    ]
 
 
 # -- queries -----------------------------------------------------------------

@@ -16,23 +16,20 @@ import numpy as np
 import shapely
 
 from geo.ledger import Layer
-from geo.store._frames import Record
+from geo.store._frames import Record, history_jsons
 from geo.store._gpkg_rows import (
     encode_records,
     insert_sql,
     records_from_rows,
     select_list,
-    snapshot_jsons,
 )
 from geo.store._gpkg_schema import FID, GEOM, rtree_name
 
 __all__ = [
-    "delete_all",
     "fetch_by_ids",
     "insert_records",
     "log_changes",
     "rtree_triggers_suspended",
-    "stamp",
     "update_records",
 ]
 
@@ -40,11 +37,6 @@ _HISTORY_SQL = (
     "INSERT INTO zw_history (layer, fid, operation, actor, at, before, after) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def stamp(record: Record, *, version: int, at: str) -> Record:
-    """Return ``record`` with the store's ``version`` and ``updated_at``."""
-    return record._replace(properties={**record.properties, "version": version, "updated_at": at})
 
 
 # -- SQL ----------------------------------------------------------------------------
@@ -151,15 +143,6 @@ def update_records(
         )
 
 
-def delete_all(conn: sqlite3.Connection, layer: Layer, *, actor: str, at: str) -> int:
-    """Empty the layer, logging a delete for every feature; return how many."""
-    rows = conn.execute(f'SELECT {select_list(layer)} FROM "{layer.name}"').fetchall()
-    records = [record for _, record in records_from_rows(layer, rows)]
-    conn.execute(f'DELETE FROM "{layer.name}"')
-    log_changes(conn, layer, "delete", actor=actor, at=at, before=records, after=None)
-    return len(records)
-
-
 def log_changes(
     conn: sqlite3.Connection,
     layer: Layer,
@@ -175,8 +158,8 @@ def log_changes(
     if not side:
         return
     empty = [None] * len(side)
-    before_json = snapshot_jsons(layer, before) if before is not None else empty
-    after_json = snapshot_jsons(layer, after) if after is not None else empty
+    before_json = history_jsons(layer, before) if before is not None else empty
+    after_json = history_jsons(layer, after) if after is not None else empty
     conn.executemany(
         _HISTORY_SQL,
         [

@@ -17,11 +17,10 @@ import pandas as pd
 import shapely
 
 from geo.ledger import Feature, Layer, get_layer
-from geo.store._frames import Record, typed_column
+from geo.store._frames import typed_column
 from geo.store.base import HistoryEntry
 
 __all__ = [
-    "copy_rows",
     "history_entry",
     "row_to_feature",
     "rows_to_frame",
@@ -96,22 +95,3 @@ def _normalise_snapshot(layer: Layer, snapshot: dict[str, Any] | None) -> dict[s
     if geometry:
         geometry = shapely.to_wkt(shapely.from_wkt(geometry), rounding_precision=-1)
     return {"properties": properties, "geometry": geometry}
-
-
-# -- writing ---------------------------------------------------------------
-
-
-def copy_rows(layer: Layer, records: list[Record], *, at: str) -> list[list[Any]]:
-    """Return rows in table column order, version 1, geometry as hex EWKB."""
-    hexes: list[Any] = [None] * len(records)
-    if layer.has_geometry:
-        geoms = shapely.set_srid(np.array([r.geometry for r in records], dtype=object), 4326)
-        hexes = list(shapely.to_wkb(geoms, hex=True, include_srid=True))
-    rows = []
-    for record, ewkb in zip(records, hexes, strict=True):
-        system = {"id": record.fid, "version": 1, "updated_at": at}
-        row = [system[n] if n in system else record.properties[n] for n in layer.field_names]
-        if layer.has_geometry:
-            row.append(ewkb)
-        rows.append(row)
-    return rows

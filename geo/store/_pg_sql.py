@@ -27,7 +27,6 @@ __all__ = [
     "create_statements",
     "insert_columns",
     "select_list",
-    "snapshot",
     "table",
     "value_expr",
     "where_clause",
@@ -160,23 +159,6 @@ def insert_columns(layer: Layer) -> sql.Composable:
     if layer.has_geometry:
         names.append(sql.Identifier("geom"))
     return sql.SQL(", ").join(names)
-
-
-def snapshot(layer: Layer, alias: str) -> sql.Composable:
-    """Return a jsonb expression of one row as the history stores it.
-
-    ``{"properties": {every field but id}, "geometry": WKT or null}``, with
-    dates and timestamps in the same ISO strings :meth:`read` returns.
-    """
-    pairs: list[sql.Composable] = []
-    for name in layer.field_names:
-        if name != "id":
-            pairs.extend([sql.Literal(name), value_expr(layer, name, alias)])
-    geometry: sql.Composable = sql.SQL("NULL::text")
-    if layer.has_geometry:
-        geometry = sql.SQL("ST_AsText({})").format(sql.Identifier(alias, "geom"))
-    template = "jsonb_build_object('properties', jsonb_build_object({}), 'geometry', {})"
-    return sql.SQL(template).format(sql.SQL(", ").join(pairs), geometry)
 
 
 def where_clause(layer: Layer, query: Query) -> tuple[sql.Composed, list[Any]]:

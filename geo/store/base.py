@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
-from shapely.geometry.base import BaseGeometry
 
 from geo.ledger import Feature, Layer
 
@@ -209,37 +208,6 @@ class Store(Protocol):
     def get(self, layer: str, fid: str) -> Feature:
         """Return one feature; raise NotFoundError if absent."""
 
-    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
-        """Validate and insert one feature (an id is assigned when None)."""
-
-    def update(
-        self,
-        layer: str,
-        fid: str,
-        properties: Mapping[str, Any],
-        geometry: BaseGeometry | None = None,
-        *,
-        expected_version: int | None,
-        actor: str,
-    ) -> Feature:
-        """Replace given fields (and geometry when not None) of one feature.
-
-        Raises VersionMismatchError when ``expected_version`` is given and is
-        not the stored version; the stored feature is then unchanged.
-        """
-
-    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
-        """Delete one feature (its history stays)."""
-
-    def write_frame(
-        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
-    ) -> WriteSummary:
-        """Write validated rows in one transaction.
-
-        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
-        inserts or updates by id, ``replace`` empties the layer first.
-        """
-
     def history(self, layer: str, fid: str) -> list[HistoryEntry]:
         """Return the changes to one feature, oldest first."""
 
@@ -279,12 +247,4 @@ class Store(Protocol):
         ``until`` is an ISO 8601 UTC timestamp (``2026-05-01T23:59:59.999Z``);
         entries are ordered by ``fid``. A feature whose last entry is a delete
         is included (with ``after`` None) so callers can tell it was gone.
-        """
-
-    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
-        """Insert an inspection and apply its effect on its source in one transaction.
-
-        The effect is :func:`geo.inspections.inspection_effect` (``last_inspected``
-        moves forward; ``closed_down`` closes the source). NotFoundError for an
-        unknown ``source_id``; both writes are in the history.
         """

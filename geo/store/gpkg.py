@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import (
     DuplicateIdError,
@@ -47,28 +46,20 @@ from geo.errors import (
     StoreError,
     ValidationError,
 )
-from geo.ledger import Feature, Layer, get_layer, now_utc
+from geo.ledger import Feature, Layer, get_layer
 from geo.store import _gpkg_schema as schema
-from geo.store import _gpkg_write as write
 from geo.store._frames import (
-    Record,
     check_paging,
-    check_version,
-    merged_record,
-    new_record,
-    prepare_records,
-    refuse_id_change,
 )
 from geo.store._gpkg_binary import decode_geometries
 from geo.store._gpkg_cache import LayerCache, Snapshot, copy_out, tidy_dtypes
 from geo.store._gpkg_rows import feature_from_row, frame_from_rows, select_list, where_clause
 from geo.store._gpkg_tokens import GeoPackageTokens
 from geo.store._gpkg_tx import GeoPackageTransaction
-from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+from geo.store.base import HistoryEntry, Query
 
 __all__ = ["GeoPackageStore"]
 
-_MODES = ("append", "upsert", "replace")
 _A_M = 6378137.0  # WGS84 semi-major axis
 _E2 = 0.0066943799901413165  # WGS84 first eccentricity squared
 _M_MIN_M = _A_M * (1.0 - _E2)  # meridian radius of curvature at the equator (its minimum)
@@ -306,153 +297,6 @@ class GeoPackageStore:
             rows = conn.execute(statement, (target.name, str(until))).fetchall()
         return [_history_entry(row) for row in rows]
 
-    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
-        """Insert an inspection and update its source in one transaction."""
-        from geo.inspections import inspection_effect
-
-        layer, sources = get_layer("inspections"), get_layer("sources")
-        new = new_record(layer, inspection)
-        fid, props, at = new.fid, new.properties, now_utc()
-        record = write.stamp(new, version=1, at=at)
-        with self._tx(write_lock=True) as conn:
-            stored = write.fetch_by_ids(conn, sources, [str(props["source_id"])])
-            if not stored:
-                raise NotFoundError(f"no source {props['source_id']!r} to inspect")
-            if write.fetch_by_ids(conn, layer, [fid]):
-                raise DuplicateIdError(f"id {fid!r} already exists in layer 'inspections'")
-            write.insert_records(conn, layer, [record], direct_rtree=False)
-            write.log_changes(conn, layer, "create", actor=actor, at=at, before=None,
-                              after=[record])
-            schema.touch_contents(conn, layer, at=at)
-            rowid, before = next(iter(stored.values()))
-            changes = inspection_effect(before.properties, props)
-            if changes:
-                merged = merged_record(sources, before, before.fid, changes)
-                after = write.stamp(merged, version=_next(before), at=at)
-                write.update_records(conn, sources, [rowid], [after], direct_rtree=False)
-                write.log_changes(conn, sources, "update", actor=actor, at=at,
-                                  before=[before], after=[after])
-                schema.touch_contents(conn, sources, at=at, envelope=_envelope(after.geometry))
-            return self._fetch(conn, layer, fid)
-
-    # -- single-feature writes ------------------------------------------------------
-
-    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
-        """Validate and insert one feature (an id is assigned when None).
-
-        Raises DuplicateIdError when the id is taken, ValidationError when the
-        feature breaks the ledger model.
-        """
-        target = get_layer(layer)
-        at = now_utc()
-        record = write.stamp(new_record(target, feature), version=1, at=at)
-        fid, geometry = record.fid, record.geometry
-        with self._tx(write_lock=True) as conn:
-            if write.fetch_by_ids(conn, target, [fid]):
-                raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
-            write.insert_records(conn, target, [record], direct_rtree=False)
-            write.log_changes(
-                conn, target, "create", actor=actor, at=at, before=None, after=[record]
-            )
-            schema.touch_contents(conn, target, at=at, envelope=_envelope(geometry))
-            return self._fetch(conn, target, fid)
-
-    def update(
-        self,
-        layer: str,
-        fid: str,
-        properties: Mapping[str, Any],
-        geometry: BaseGeometry | None = None,
-        *,
-        expected_version: int | None,
-        actor: str,
-    ) -> Feature:
-        """Replace given fields (and geometry when not None) of one feature.
-
-        Raises NotFoundError for an unknown id, VersionMismatchError (with
-        ``current_version``) when ``expected_version`` is stale, and
-        ValidationError when the merged feature breaks the ledger model; the
-        stored feature is then unchanged.
-        """
-        target = get_layer(layer)
-        refuse_id_change(fid, properties)
-        with self._tx(write_lock=True) as conn:
-            rowid, before = self._current(conn, target, fid, expected_version)
-            merged = merged_record(target, before, before.fid, properties, geometry)
-            at = now_utc()
-            after = write.stamp(merged, version=_next(before), at=at)
-            shape = after.geometry
-            write.update_records(conn, target, [rowid], [after], direct_rtree=False)
-            write.log_changes(
-                conn, target, "update", actor=actor, at=at, before=[before], after=[after]
-            )
-            schema.touch_contents(conn, target, at=at, envelope=_envelope(shape))
-            return self._fetch(conn, target, before.fid)
-
-    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
-        """Delete one feature (its history stays).
-
-        Raises NotFoundError for an unknown id and VersionMismatchError when
-        ``expected_version`` is stale.
-        """
-        target = get_layer(layer)
-        with self._tx(write_lock=True) as conn:
-            rowid, before = self._current(conn, target, fid, expected_version)
-            at = now_utc()
-            conn.execute(f'DELETE FROM "{target.name}" WHERE "fid" = ?', (rowid,))
-            write.log_changes(
-                conn, target, "delete", actor=actor, at=at, before=[before], after=None
-            )
-            schema.touch_contents(conn, target, at=at)
-
-    def _current(
-        self, conn: sqlite3.Connection, layer: Layer, fid: str, expected_version: int | None
-    ) -> tuple[int, Record]:
-        """Return the stored ``(rowid, record)`` of ``fid`` about to change; check its version."""
-        stored = write.fetch_by_ids(conn, layer, [str(fid)])
-        if not stored:
-            raise NotFoundError(f"no feature {fid!r} in layer {layer.name!r}")
-        rowid, current = stored[str(fid)]
-        check_version(layer, current.fid, current.properties.get("version"), expected_version)
-        return rowid, current
-
-    # -- bulk writes ------------------------------------------------------------------
-
-    def write_frame(
-        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
-    ) -> WriteSummary:
-        """Write validated rows in one transaction, all or nothing.
-
-        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
-        inserts or replaces whole records by id (version + 1), ``replace``
-        empties the layer first. Every row written gets a history entry.
-        Rows without an id get a new one.
-        """
-        target = get_layer(layer)
-        if mode not in _MODES:
-            raise ValidationError(f"mode {mode!r} is not one of {', '.join(_MODES)}", field="mode")
-        records = prepare_records(target, frame)
-        at = now_utc()
-        with self._tx(write_lock=True) as conn, write.rtree_triggers_suspended(conn, target):
-            deleted = write.delete_all(conn, target, actor=actor, at=at) if mode == "replace" else 0
-            stored = write.fetch_by_ids(conn, target, [r.fid for r in records])
-            if mode == "append" and stored:
-                raise DuplicateIdError(_taken_message(target, stored))
-            news = [write.stamp(r, version=1, at=at) for r in records if r.fid not in stored]
-            kept = [(stored[r.fid], r) for r in records if r.fid in stored]
-            olds = [old for (_, old), _ in kept]
-            changed = [write.stamp(r, version=_next(old), at=at) for (_, old), r in kept]
-            write.update_records(
-                conn, target, [rowid for (rowid, _), _ in kept], changed, direct_rtree=True
-            )
-            write.insert_records(conn, target, news, direct_rtree=True)
-            write.log_changes(
-                conn, target, "update", actor=actor, at=at, before=olds, after=changed
-            )
-            write.log_changes(conn, target, "create", actor=actor, at=at, before=None, after=news)
-            schema.touch_contents(conn, target, at=at, recompute=True)
-        return WriteSummary(inserted=len(news), updated=len(changed), deleted=deleted)
-
     # -- radius -------------------------------------------------------------------------
 
     def within(self, layer: str, lon: float, lat: float, *, radius_m: float) -> pd.DataFrame:
@@ -539,27 +383,6 @@ class GeoPackageStore:
 def _paging(query: Query) -> tuple[int, int]:
     limit, offset = check_paging(query)
     return (-1 if limit is None else limit), offset  # SQLite: LIMIT -1 is no limit
-
-
-def _next(record: Feature | Record) -> int:
-    version = record.properties.get("version")
-    return (int(version) if version is not None else 0) + 1
-
-
-def _taken_message(layer: Layer, stored: Mapping[str, object]) -> str:
-    taken = sorted(stored)
-    shown = ", ".join(map(repr, taken[:5])) + (" ..." if len(taken) > 5 else "")
-    return (
-        f"{len(taken)} id(s) already exist in layer {layer.name!r}: {shown}; "
-        "use mode 'upsert' to update them"
-    )
-
-
-def _envelope(geometry: BaseGeometry | None) -> tuple[float, float, float, float] | None:
-    if geometry is None or geometry.is_empty:
-        return None
-    minx, miny, maxx, maxy = geometry.bounds
-    return minx, maxx, miny, maxy
 
 
 def _history_entry(row: tuple[Any, ...]) -> HistoryEntry:

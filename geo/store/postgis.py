@@ -13,10 +13,9 @@ transaction.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +23,6 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import (
     DuplicateIdError,
@@ -32,37 +30,27 @@ from geo.errors import (
     StoreError,
     ValidationError,
 )
-from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer, now_utc
+from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer
 from geo.store import _pg_radius as radius
 from geo.store._frames import (
-    Record,
     check_paging,
-    check_version,
-    merged_record,
-    new_record,
-    prepare_records,
-    refuse_id_change,
 )
-from geo.store._pg_frames import copy_rows, history_entry, row_to_feature, rows_to_frame
+from geo.store._pg_frames import history_entry, row_to_feature, rows_to_frame
 from geo.store._pg_sql import (
     HISTORY,
     ISO_UTC,
     create_statements,
-    insert_columns,
     select_list,
-    snapshot,
     table,
     where_clause,
 )
 from geo.store._pg_tokens import PostGISTokens
 from geo.store._pg_tx import PostGISTransaction
-from geo.store.base import HistoryEntry, Query, WriteMode, WriteSummary
+from geo.store.base import HistoryEntry, Query
 
 __all__ = ["PostGISStore"]
 
-_MODES = ("append", "upsert", "replace")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_STAGE = "_zw_stage"
 _FLAG_COLUMNS = (("distance_m", "float"),)
 
 
@@ -273,265 +261,6 @@ class PostGISStore:
         with self._tx() as conn:
             row = conn.execute(statement).fetchone()
         return (int(row[0]), row[1]) if row else (0, None)
-
-    def record_inspection(self, inspection: Feature, *, actor: str) -> Feature:
-        """Insert an inspection and update its source in one transaction."""
-        from geo.inspections import inspection_effect
-
-        layer, sources = get_layer("inspections"), get_layer("sources")
-        record = new_record(layer, inspection)
-        fid, props, at = record.fid, record.properties, now_utc()
-        with self._tx() as conn:
-            try:
-                source = self._fetch(conn, sources, str(props["source_id"]), lock=True)
-            except NotFoundError:
-                raise NotFoundError(f"no source {props['source_id']!r} to inspect") from None
-            if not self._insert_one(conn, layer, record, at):
-                raise DuplicateIdError(f"id {fid!r} already exists in layer 'inspections'")
-            self._log(conn, layer, fid, "create", actor=actor, at=at, before=None)
-            changes = inspection_effect(source.properties, props)
-            if changes:
-                before = self._snapshot(conn, sources, str(source.id))
-                merged = merged_record(sources, source, str(source.id), changes)
-                self._update_one(conn, sources, merged, at)
-                self._log(conn, sources, str(source.id), "update", actor=actor, at=at,
-                          before=before)
-            return self._fetch(conn, layer, fid)
-
-    # -- single-feature writes ----------------------------------------------
-
-    def create(self, layer: str, feature: Feature, *, actor: str) -> Feature:
-        """Validate and insert one feature (an id is assigned when None).
-
-        Raises DuplicateIdError when the id is taken, ValidationError when the
-        feature breaks the ledger model.
-        """
-        target = get_layer(layer)
-        record = new_record(target, feature)
-        fid, at = record.fid, now_utc()
-        with self._tx() as conn:
-            inserted = self._insert_one(conn, target, record, at)
-            if not inserted:
-                raise DuplicateIdError(f"id {fid!r} already exists in layer {target.name!r}")
-            self._log(conn, target, fid, "create", actor=actor, at=at, before=None)
-            return self._fetch(conn, target, fid)
-
-    def _insert_one(
-        self, conn: psycopg.Connection[Any], layer: Layer, record: Record, at: str
-    ) -> bool:
-        row = copy_rows(layer, [record], at=at)[0]
-        holders = [sql.Placeholder()] * len(row)
-        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING").format(
-            self._table(layer), insert_columns(layer), sql.SQL(", ").join(holders)
-        )
-        return conn.execute(statement, row).rowcount == 1
-
-    def update(
-        self,
-        layer: str,
-        fid: str,
-        properties: Mapping[str, Any],
-        geometry: BaseGeometry | None = None,
-        *,
-        expected_version: int | None,
-        actor: str,
-    ) -> Feature:
-        """Replace given fields (and geometry when not None) of one feature.
-
-        Raises NotFoundError for an unknown id, VersionMismatchError (with
-        ``current_version``) when ``expected_version`` is stale, and
-        ValidationError when the merged feature breaks the ledger model.
-        """
-        target = get_layer(layer)
-        refuse_id_change(fid, properties)
-        with self._tx() as conn:
-            current = self._fetch(conn, target, fid, lock=True)
-            check_version(target, str(current.id), current.version, expected_version)
-            merged = merged_record(target, current, str(current.id), properties, geometry)
-            before = self._snapshot(conn, target, str(current.id))
-            at = now_utc()
-            self._update_one(conn, target, merged, at)
-            self._log(conn, target, str(current.id), "update", actor=actor, at=at, before=before)
-            return self._fetch(conn, target, str(current.id))
-
-    def _update_one(
-        self, conn: psycopg.Connection[Any], layer: Layer, record: Record, at: str
-    ) -> None:
-        row = copy_rows(layer, [record], at=at)[0]
-        assignments: list[sql.Composable] = [
-            sql.SQL("{} = %s").format(sql.Identifier(name))
-            for name in layer.field_names
-            if name not in ("id", "version")
-        ]
-        kept = [n not in ("id", "version") for n in layer.field_names]
-        values = [v for keep, v in zip(kept, row, strict=False) if keep]
-        if layer.has_geometry:
-            assignments.append(sql.SQL('"geom" = %s::geometry'))
-            values.append(row[-1])
-        statement = sql.SQL('UPDATE {} SET {}, "version" = "version" + 1 WHERE "id" = %s').format(
-            self._table(layer), sql.SQL(", ").join(assignments)
-        )
-        conn.execute(statement, [*values, record.fid])
-
-    def delete(self, layer: str, fid: str, *, expected_version: int | None, actor: str) -> None:
-        """Delete one feature (its history stays).
-
-        Raises NotFoundError for an unknown id and VersionMismatchError when
-        ``expected_version`` is stale.
-        """
-        target = get_layer(layer)
-        with self._tx() as conn:
-            current = self._fetch(conn, target, fid, lock=True)
-            check_version(target, str(current.id), current.version, expected_version)
-            before = self._snapshot(conn, target, str(current.id))
-            conn.execute(
-                sql.SQL('DELETE FROM {} WHERE "id" = %s').format(self._table(target)),
-                [current.id],
-            )
-            self._log(
-                conn, target, str(current.id), "delete", actor=actor, at=now_utc(), before=before
-            )
-
-    def _snapshot(self, conn: psycopg.Connection[Any], layer: Layer, fid: str | None) -> Any:
-        statement = sql.SQL('SELECT {} FROM {} AS t WHERE t."id" = %s').format(
-            snapshot(layer, "t"), self._table(layer)
-        )
-        row = conn.execute(statement, [fid]).fetchone()
-        return row[0] if row else None
-
-    def _log(
-        self,
-        conn: psycopg.Connection[Any],
-        layer: Layer,
-        fid: str,
-        operation: str,
-        *,
-        actor: str,
-        at: str,
-        before: Any,
-    ) -> None:
-        """Append one history row; ``after`` is the row as now stored (None if gone)."""
-        statement = sql.SQL(
-            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
-            "SELECT %s, %s, %s, %s, %s::timestamptz, %s::jsonb, "
-            'CASE WHEN t."id" IS NULL THEN NULL ELSE {after} END '
-            'FROM (SELECT 1) AS one LEFT JOIN {t} AS t ON t."id" = %s'
-        ).format(h=table(self.schema, HISTORY), after=snapshot(layer, "t"), t=self._table(layer))
-        payload = None if before is None else json.dumps(before, ensure_ascii=False)
-        conn.execute(statement, [layer.name, fid, operation, str(actor), at, payload, fid])
-
-    # -- bulk writes -----------------------------------------------------------
-
-    def write_frame(
-        self, layer: str, frame: pd.DataFrame, *, mode: WriteMode, actor: str
-    ) -> WriteSummary:
-        """Write validated rows in one transaction (COPY through a staging table).
-
-        ``append`` inserts (a taken id is a DuplicateIdError), ``upsert``
-        inserts or replaces whole records by id (version + 1), ``replace``
-        empties the layer first. Every row changed gets a history entry.
-        """
-        target = get_layer(layer)
-        if mode not in _MODES:
-            raise ValidationError(f"mode {mode!r} is not one of {', '.join(_MODES)}", field="mode")
-        records = prepare_records(target, frame)
-        at = now_utc()
-        with self._tx() as conn:
-            # Bulk writers take turns (readers don't wait): what the checks
-            # below see stays true until commit, so nothing is silently skipped.
-            conn.execute(
-                sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(self._table(target))
-            )
-            deleted = self._delete_all(conn, target, actor, at) if mode == "replace" else 0
-            self._stage(conn, target, records, at)
-            if mode == "append":
-                self._refuse_taken(conn, target)
-            updated = self._apply_updates(conn, target, actor, at) if mode == "upsert" else 0
-            inserted = self._apply_inserts(conn, target, actor, at)
-            if len(records) >= 1000:
-                conn.execute(sql.SQL("ANALYZE {}").format(self._table(target)))
-        return WriteSummary(inserted=inserted, updated=updated, deleted=deleted)
-
-    def _stage(
-        self, conn: psycopg.Connection[Any], layer: Layer, records: list[Record], at: str
-    ) -> None:
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-                sql.Identifier(_STAGE), self._table(layer)
-            )
-        )
-        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(_STAGE), insert_columns(layer)
-        )
-        with conn.cursor().copy(copy) as pipe:
-            for row in copy_rows(layer, records, at=at):
-                pipe.write_row(row)
-
-    def _refuse_taken(self, conn: psycopg.Connection[Any], layer: Layer) -> None:
-        statement = sql.SQL(
-            'SELECT s."id" FROM {} AS s JOIN {} AS t USING ("id") ORDER BY 1 LIMIT 6'
-        ).format(sql.Identifier(_STAGE), self._table(layer))
-        taken = [row[0] for row in conn.execute(statement).fetchall()]
-        if taken:
-            shown = ", ".join(map(repr, taken[:5])) + (" ..." if len(taken) > 5 else "")
-            raise DuplicateIdError(
-                f"id(s) already exist in layer {layer.name!r}: {shown}; "
-                "use mode 'upsert' to update them"
-            )
-
-    def _apply_inserts(
-        self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str
-    ) -> int:
-        columns = insert_columns(layer)
-        statement = sql.SQL(
-            "WITH ins AS (INSERT INTO {t} ({cols}) SELECT {cols} FROM {stage} AS s "
-            'WHERE NOT EXISTS (SELECT 1 FROM {t} AS o WHERE o."id" = s."id") RETURNING *) '
-            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
-            "SELECT %s, ins.\"id\", 'create', %s, %s, NULL, {after} FROM ins"
-        ).format(
-            t=self._table(layer),
-            cols=columns,
-            stage=sql.Identifier(_STAGE),
-            h=table(self.schema, HISTORY),
-            after=snapshot(layer, "ins"),
-        )
-        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
-
-    def _apply_updates(
-        self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str
-    ) -> int:
-        names = [n for n in layer.field_names if n not in ("id", "version")]
-        names += ["geom"] if layer.has_geometry else []
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in names
-        )
-        statement = sql.SQL(
-            'WITH old AS (SELECT t."id", {before} AS before FROM {t} AS t '
-            'JOIN {stage} AS s USING ("id")), '
-            'upd AS (UPDATE {t} AS t SET {set}, "version" = t."version" + 1 FROM {stage} AS s '
-            'WHERE t."id" = s."id" RETURNING t.*) '
-            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
-            "SELECT %s, upd.\"id\", 'update', %s, %s, old.before, {after} "
-            'FROM upd JOIN old USING ("id")'
-        ).format(
-            before=snapshot(layer, "t"),
-            t=self._table(layer),
-            stage=sql.Identifier(_STAGE),
-            set=assignments,
-            h=table(self.schema, HISTORY),
-            after=snapshot(layer, "upd"),
-        )
-        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
-
-    def _delete_all(self, conn: psycopg.Connection[Any], layer: Layer, actor: str, at: str) -> int:
-        statement = sql.SQL(
-            "WITH gone AS (DELETE FROM {t} RETURNING *) "
-            "INSERT INTO {h} (layer, fid, operation, actor, at, before, after) "
-            "SELECT %s, gone.\"id\", 'delete', %s, %s, {before}, NULL FROM gone"
-        ).format(
-            t=self._table(layer), h=table(self.schema, HISTORY), before=snapshot(layer, "gone")
-        )
-        return conn.execute(statement, [layer.name, str(actor), at]).rowcount
 
     # -- radius ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import pytest
 from shapely import Point
 
 from geo import crs as crs_mod
+from geo import writes
 from geo.edits import feature_from_geojson, merge_patch, patch_feature
 from geo.errors import ValidationError
 from geo.ledger import Feature
@@ -92,36 +93,33 @@ def _source(fid: str | None = "S-1", **props) -> Feature:
 
 
 def test_the_id_of_a_deleted_feature_is_not_given_to_a_new_one(store) -> None:
-    from geo.edits import create_feature, delete_feature
     from geo.errors import DeletedIdError
 
-    create_feature(store, "sources", _source(), actor="t")
-    delete_feature(store, "sources", "S-1", expected_version=1, actor="t")
+    writes.create(store, "sources", _source(), actor="t")
+    writes.delete(store, "sources", "S-1", expected_version=1, actor="t")
     with pytest.raises(DeletedIdError, match="'S-1' belonged to deleted"):
-        create_feature(store, "sources", _source(name="另一家"), actor="t")
+        writes.create(store, "sources", _source(name="另一家"), actor="t")
     assert [e.operation for e in store.history("sources", "S-1")] == ["create", "delete"]
-    assert create_feature(store, "sources", _source("S-2"), actor="t").id == "S-2"
+    assert writes.create(store, "sources", _source("S-2"), actor="t").id == "S-2"
 
 
 def test_an_edit_that_changes_nothing_keeps_version_and_history(store) -> None:
-    from geo.edits import change_feature
 
-    stored = store.create("sources", _source(address="中原路1号"), actor="t")
-    same = change_feature(store, "sources", stored, {"address": " 中原路1号 ", "name": "店"},
+    stored = writes.create(store, "sources", _source(address="中原路1号"), actor="t")
+    same = writes.update(store, "sources", stored.id, {"address": " 中原路1号 ", "name": "店"},
                           Point(113.65, 34.75), expected_version=1, actor="t")
     assert same.version == 1 and len(store.history("sources", "S-1")) == 1
-    changed = change_feature(store, "sources", stored, {"address": "中原路2号"},
+    changed = writes.update(store, "sources", stored.id, {"address": "中原路2号"},
                              expected_version=1, actor="t")
     assert changed.version == 2 and len(store.history("sources", "S-1")) == 2
 
 
 def test_a_stale_version_is_refused_even_when_nothing_changes(store) -> None:
-    from geo.edits import change_feature
     from geo.errors import VersionMismatchError
 
-    stored = store.create("sources", _source(), actor="t")
+    stored = writes.create(store, "sources", _source(), actor="t")
     with pytest.raises(VersionMismatchError):
-        change_feature(store, "sources", stored, {}, expected_version=7, actor="t")
+        writes.update(store, "sources", stored.id, {}, expected_version=7, actor="t")
 
 
 def test_a_merge_patch_nested_thousands_deep_is_merged_without_recursion() -> None:

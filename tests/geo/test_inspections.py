@@ -8,9 +8,7 @@ import pytest
 from shapely import Point
 
 from geo import writes
-from geo.edits import change_feature, delete_feature
 from geo.errors import ValidationError
-from geo.inspections import record_inspection
 from geo.io.importer import import_file
 from geo.ledger import Feature
 from geo.store import Store
@@ -26,7 +24,7 @@ def _sources(store: Store, *fids: str) -> None:
 
 def _inspect(store: Store, fid: str, source_id: str, day: str, result: str = "compliant"):
     props = {"source_id": source_id, "date": day, "round": 1, "result": result}
-    return record_inspection(store, Feature(fid, props), actor=ACTOR)
+    return writes.record_inspection(store, Feature(fid, props), actor=ACTOR)
 
 
 def _last(store: Store, source_id: str) -> str | None:
@@ -38,7 +36,7 @@ def test_editing_an_inspection_date_recomputes_last_inspected(store: Store) -> N
     _inspect(store, "I-1", "S-1", "2026-04-01")
     latest = _inspect(store, "I-2", "S-1", "2026-05-01")
     assert _last(store, "S-1") == "2026-05-01"
-    change_feature(store, "inspections", latest, {"date": "2026-03-01"},
+    writes.update(store, "inspections", latest.id, {"date": "2026-03-01"},
                    expected_version=1, actor=ACTOR)
     assert _last(store, "S-1") == "2026-04-01"
 
@@ -47,7 +45,7 @@ def test_moving_an_inspection_recomputes_both_sources(store: Store) -> None:
     _sources(store, "S-1", "S-2")
     _inspect(store, "I-1", "S-1", "2026-04-01")
     moved = _inspect(store, "I-2", "S-1", "2026-05-01")
-    change_feature(store, "inspections", moved, {"source_id": "S-2"}, expected_version=1,
+    writes.update(store, "inspections", moved.id, {"source_id": "S-2"}, expected_version=1,
                    actor=ACTOR)
     assert (_last(store, "S-1"), _last(store, "S-2")) == ("2026-04-01", "2026-05-01")
 
@@ -56,9 +54,9 @@ def test_deleting_inspections_recomputes_and_empties_last_inspected(store: Store
     _sources(store, "S-1")
     _inspect(store, "I-1", "S-1", "2026-04-01")
     _inspect(store, "I-2", "S-1", "2026-05-01")
-    delete_feature(store, "inspections", "I-2", expected_version=1, actor=ACTOR)
+    writes.delete(store, "inspections", "I-2", expected_version=1, actor=ACTOR)
     assert _last(store, "S-1") == "2026-04-01"
-    delete_feature(store, "inspections", "I-1", expected_version=None, actor=ACTOR)
+    writes.delete(store, "inspections", "I-1", expected_version=None, actor=ACTOR)
     assert _last(store, "S-1") is None
     assert [e.operation for e in store.history("inspections", "I-1")] == ["create", "delete"]
 
@@ -70,7 +68,7 @@ def test_an_edit_making_a_closed_down_inspection_the_latest_closes_the_source(
     _inspect(store, "I-1", "S-1", "2026-05-01")
     early = _inspect(store, "I-2", "S-1", "2026-04-01", result="closed_down")
     assert store.get("sources", "S-1").properties["status"] == "operating"
-    change_feature(store, "inspections", early, {"date": "2026-06-01"}, expected_version=1,
+    writes.update(store, "inspections", early.id, {"date": "2026-06-01"}, expected_version=1,
                    actor=ACTOR)
     props = store.get("sources", "S-1").properties
     assert (props["status"], props["last_inspected"]) == ("closed", "2026-06-01")
@@ -82,7 +80,7 @@ def test_moving_to_an_unknown_source_is_refused_before_anything_is_written(
     _sources(store, "S-1")
     inspection = _inspect(store, "I-1", "S-1", "2026-04-01")
     with pytest.raises(ValidationError, match="no source 'S-none'") as info:
-        change_feature(store, "inspections", inspection, {"source_id": "S-none"},
+        writes.update(store, "inspections", inspection.id, {"source_id": "S-none"},
                        expected_version=1, actor=ACTOR)
     assert info.value.field == "source_id"
     assert store.get("inspections", "I-1").version == 1

@@ -61,7 +61,7 @@ def test_data_follows_every_commit(client, store):
 def test_data_follows_commits_made_elsewhere(client, other_handle):
     """A commit through another connection (the CLI, QGIS) shows at the next request."""
     assert _names(client) == {"S1": "甲店"}
-    other_handle.create("sources", _source("S9", "外部导入"), actor="cli")
+    writes.create(other_handle, "sources", _source("S9", "外部导入"), actor="cli")
     assert _names(client) == {"S1": "甲店", "S9": "外部导入"}
 
 

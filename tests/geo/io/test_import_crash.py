@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from shapely import Point
 
+from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
 from tests.conftest import STORE_KINDS, make_store
@@ -102,8 +103,14 @@ def _start(store: Store, csv: Path) -> subprocess.Popen[str]:
 
 def _seed(store: Store) -> None:
     for i in range(3):
-        store.create("sources", Feature(f"S-old{i}", {"name": f"老店{i}", "category": "bbq"},
-                                        Point(113.6 + i * 0.01, 34.75)), actor="seed")
+        writes.create(
+            store,
+            "sources",
+            Feature(
+                f"S-old{i}", {"name": f"老店{i}", "category": "bbq"}, Point(113.6 + i * 0.01, 34.75)
+            ),
+            actor="seed",
+        )
     store.close()  # the child must not wait for a connection this process holds
 
 

@@ -17,6 +17,7 @@ import pytest
 import shapely
 from shapely import LineString, Point, Polygon
 
+from geo import writes
 from geo.errors import ImportRejectedError, InputError
 from geo.io.importer import import_file
 from geo.io.writers import export_frame
@@ -44,7 +45,7 @@ FORMATS = {"csv": ".csv", "xlsx": ".xlsx", "geojson": ".geojson", "gpkg": ".gpkg
 
 def seed(store: Store) -> None:
     for feature in SOURCES:
-        store.create("sources", feature, actor="seed")
+        writes.create(store, "sources", feature, actor="seed")
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))

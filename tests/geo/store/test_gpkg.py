@@ -25,6 +25,7 @@ import pytest
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
+from geo import writes
 from geo.ledger import LAYERS, Feature
 from geo.store import Query
 from geo.store._gpkg_binary import decode_geometries, encode_geometries, envelope
@@ -79,14 +80,12 @@ def populate(store: GeoPackageStore) -> dict[str, Feature]:
         ),
     }
     for feature in features.values():
-        store.create("sources", feature, actor="t")
-    store.create(
-        "stations",
+        writes.create(store, "sources", feature, actor="t")
+    writes.create(store, "stations",
         Feature("M-1", {"name": "市监测站", "radius_m": 2500.0}, Point(113.6, 34.75)),
         actor="t",
     )
-    store.create(
-        "inspections",
+    writes.create(store, "inspections",
         Feature(
             "I-1",
             {
@@ -98,10 +97,11 @@ def populate(store: GeoPackageStore) -> dict[str, Feature]:
         ),
         actor="t",
     )
-    store.create(
-        "grids", Feature("G-1", {"name": "第七网格"}, square(113.66, 34.76, 0.01)), actor="t"
+    writes.create(
+        store, "grids", Feature("G-1", {"name": "第七网格"}, square(113.66, 34.76, 0.01)), actor="t"
     )
-    store.create(
+    writes.create(
+        store,
         "districts",
         Feature("D-1", {"name": "中原区"}, MultiPolygon([square(113.6, 34.75, 0.05)])),
         actor="t",
@@ -138,7 +138,8 @@ def test_gdal_reads_geometries_and_chinese_attributes(gpkg: GeoPackageStore, pat
     for fid, feature in features.items():
         assert frame.loc[fid, "geometry"].equals_exact(feature.geometry, tolerance=0)
         assert frame.loc[fid, "name"] == feature.properties["name"]
-        assert frame.loc[fid, "version"] == 1
+        # recording I-1 moved S-point's last_inspected: its version 2
+        assert frame.loc[fid, "version"] == (2 if fid == "S-point" else 1)
     assert frame.loc["S-point", "address"] == "中原区建设路12号"
     assert bool(frame.loc["S-point", "demo"]) is True
     assert str(frame.loc["S-site", "last_inspected"])[:10] == "2025-03-14"
@@ -149,7 +150,7 @@ def test_gdal_reads_geometries_and_chinese_attributes(gpkg: GeoPackageStore, pat
 
 
 def test_gdal_spatial_filter_uses_the_index(gpkg: GeoPackageStore, path: Path) -> None:
-    gpkg.write_frame("sources", random_sources(500), mode="append", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(500), mode="append", actor="t")
     gpkg.close()
     bbox = (113.60, 34.72, 113.65, 34.76)
     frame = pyogrio.read_dataframe(path, layer="sources", bbox=bbox)
@@ -197,8 +198,12 @@ def test_gdal_reads_a_fresh_store_still_open_without_a_header_warning(
 
 
 def test_reopening_a_store_leaves_its_wal_alone(gpkg: GeoPackageStore, path: Path) -> None:
-    gpkg.create("sources", Feature("S-1", {"name": "店", "category": "bbq"},
-                                   Point(113.65, 34.75)), actor="t")
+    writes.create(
+        gpkg,
+        "sources",
+        Feature("S-1", {"name": "店", "category": "bbq"}, Point(113.65, 34.75)),
+        actor="t",
+    )
     wal = Path(f"{path}-wal")
     size = wal.stat().st_size
     again = GeoPackageStore(path)
@@ -239,13 +244,14 @@ def test_blobs_without_envelope_as_gdal_writes_points() -> None:
 def test_single_update_appends_to_the_wal_not_a_rewrite(path: Path) -> None:
     store = GeoPackageStore(path)
     store.init_schema()
-    store.write_frame("sources", random_sources(5000), mode="append", actor="t")
+    writes.write_frame(store, "sources", random_sources(5000), mode="append", actor="t")
     store.close()  # the last connection checkpoints the WAL into the file
     inode, size = path.stat().st_ino, path.stat().st_size
     wal = Path(f"{path}-wal")
     store = GeoPackageStore(path)
     try:
-        store.update(
+        writes.update(
+            store,
             "sources",
             "S-000042",
             {"name": "新名字"},
@@ -279,14 +285,17 @@ def test_readers_are_not_blocked_by_an_open_write(gpkg: GeoPackageStore, path: P
 
 
 def test_a_failed_write_rolls_back_and_the_store_stays_usable(gpkg: GeoPackageStore) -> None:
-    gpkg.create(
-        "sources", Feature("S-1", {"name": "店", "category": "bbq"}, Point(113.6, 34.7)), actor="t"
+    writes.create(
+        gpkg,
+        "sources",
+        Feature("S-1", {"name": "店", "category": "bbq"}, Point(113.6, 34.7)),
+        actor="t",
     )
     frame = random_sources(10)
     frame.loc[9, "id"] = "S-1"
     with pytest.raises(Exception, match="S-1"):
-        gpkg.write_frame("sources", frame, mode="append", actor="t")
-    gpkg.write_frame("sources", random_sources(10, prefix="T-"), mode="append", actor="t")
+        writes.write_frame(gpkg, "sources", frame, mode="append", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(10, prefix="T-"), mode="append", actor="t")
     assert gpkg.count("sources") == 11
 
 
@@ -295,6 +304,7 @@ _CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     import geopandas as gpd, numpy as np, shapely
+    from geo import writes
     from geo.store.gpkg import GeoPackageStore
 
     n = int(sys.argv[2])
@@ -305,7 +315,7 @@ _CHILD = textwrap.dedent(
         geometry=points, crs="EPSG:4326")
     store = GeoPackageStore(Path(sys.argv[1]))
     print("writing", flush=True)
-    store.write_frame("sources", frame, mode="upsert", actor="crash")
+    writes.write_frame(store, "sources", frame, mode="upsert", actor="crash")
     print("done", flush=True)
     """
 )
@@ -321,7 +331,7 @@ def _state(path: Path) -> tuple[list[tuple[Any, ...]], int, int]:
 def test_sigkill_mid_write_leaves_the_last_committed_state(path: Path) -> None:
     store = GeoPackageStore(path)
     store.init_schema()
-    store.write_frame("sources", random_sources(300), mode="append", actor="t")
+    writes.write_frame(store, "sources", random_sources(300), mode="append", actor="t")
     store.close()
     before = _state(path)
     wal = Path(f"{path}-wal")
@@ -350,7 +360,9 @@ def test_sigkill_mid_write_leaves_the_last_committed_state(path: Path) -> None:
     store = GeoPackageStore(path)
     try:
         assert store.count("sources") == 300
-        store.update("sources", "S-000001", {"name": "恢复后"}, expected_version=1, actor="t")
+        writes.update(
+            store, "sources", "S-000001", {"name": "恢复后"}, expected_version=1, actor="t"
+        )
     finally:
         store.close()
 
@@ -386,15 +398,16 @@ def _assert_bbox_queries_match_brute_force(store: GeoPackageStore, seed: int) ->
 
 
 def test_rtree_follows_creates_updates_deletes(gpkg: GeoPackageStore, path: Path) -> None:
-    gpkg.write_frame("sources", random_sources(400), mode="append", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(400), mode="append", actor="t")
     rng = np.random.default_rng(3)
     for i in range(0, 400, 7):
         fid = f"S-{i:06d}"
         moved = Point(rng.uniform(113.55, 113.75), rng.uniform(34.70, 34.80))
-        gpkg.update("sources", fid, {}, moved, expected_version=None, actor="t")
+        writes.update(gpkg, "sources", fid, {}, moved, expected_version=None, actor="t")
     for i in range(3, 400, 11):
-        gpkg.delete("sources", f"S-{i:06d}", expected_version=None, actor="t")
-    gpkg.create(
+        writes.delete(gpkg, "sources", f"S-{i:06d}", expected_version=None, actor="t")
+    writes.create(
+        gpkg,
         "sources",
         Feature(
             None, {"name": "工地", "category": "construction_site"}, square(113.6, 34.75, 0.02)
@@ -404,22 +417,22 @@ def test_rtree_follows_creates_updates_deletes(gpkg: GeoPackageStore, path: Path
     _assert_rtree_matches(path)
     _assert_bbox_queries_match_brute_force(gpkg, seed=4)
     upsert = random_sources(200, seed=9)  # moves 200 existing points, by id
-    gpkg.write_frame("sources", upsert, mode="upsert", actor="t")
+    writes.write_frame(gpkg, "sources", upsert, mode="upsert", actor="t")
     _assert_rtree_matches(path)
     _assert_bbox_queries_match_brute_force(gpkg, seed=5)
-    gpkg.write_frame("sources", random_sources(50, seed=11), mode="replace", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(50, seed=11), mode="replace", actor="t")
     _assert_rtree_matches(path)
     _assert_bbox_queries_match_brute_force(gpkg, seed=6)
 
 
 def test_bulk_writes_restore_the_rtree_triggers(gpkg: GeoPackageStore, path: Path) -> None:
     triggers = sorted(sql(path, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    gpkg.write_frame("sources", random_sources(20), mode="append", actor="t")
-    gpkg.write_frame("sources", random_sources(30), mode="upsert", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(20), mode="append", actor="t")
+    writes.write_frame(gpkg, "sources", random_sources(30), mode="upsert", actor="t")
     bad = random_sources(5)
     bad.loc[2, "category"] = "cafe"
     with pytest.raises(Exception, match="row 3"):
-        gpkg.write_frame("sources", bad, mode="replace", actor="t")
+        writes.write_frame(gpkg, "sources", bad, mode="replace", actor="t")
     assert sorted(sql(path, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")) == (
         triggers
     )
@@ -432,7 +445,7 @@ def test_bulk_writes_restore_the_rtree_triggers(gpkg: GeoPackageStore, path: Pat
 def test_gdal_append_keeps_the_rtree_consistent(path: Path) -> None:
     store = GeoPackageStore(path)
     store.init_schema()
-    store.write_frame("sources", random_sources(100), mode="append", actor="t")
+    writes.write_frame(store, "sources", random_sources(100), mode="append", actor="t")
     store.close()  # GDAL links its own SQLite: no concurrent use in one process
     added = gpd.GeoDataFrame(
         {
@@ -451,8 +464,10 @@ def test_gdal_append_keeps_the_rtree_consistent(path: Path) -> None:
         found = store.read("sources", query=Query(bbox=(113.89, 34.89, 113.96, 34.98)))
         assert found["id"].tolist() == ["S-gdal-1", "S-gdal-2"]
         assert store.get("sources", "S-gdal-1").geometry.equals(Point(113.9, 34.9))
-        store.update("sources", "S-gdal-1", {}, Point(113.91, 34.91), expected_version=1, actor="t")
-        store.delete("sources", "S-gdal-2", expected_version=1, actor="t")
+        writes.update(
+            store, "sources", "S-gdal-1", {}, Point(113.91, 34.91), expected_version=1, actor="t"
+        )
+        writes.delete(store, "sources", "S-gdal-2", expected_version=1, actor="t")
     finally:
         store.close()
     _assert_rtree_matches(path)
@@ -463,7 +478,7 @@ def test_gdal_append_keeps_the_rtree_consistent(path: Path) -> None:
 def test_hundred_thousand_sources_write_in_seconds(gpkg: GeoPackageStore) -> None:
     frame = random_sources(100_000)
     started = time.perf_counter()
-    summary = gpkg.write_frame("sources", frame, mode="append", actor="bench")
+    summary = writes.write_frame(gpkg, "sources", frame, mode="append", actor="bench")
     elapsed = time.perf_counter() - started
     assert summary.inserted == 100_000
     assert gpkg.count("sources", query=Query(bbox=(113.6, 34.72, 113.62, 34.74))) > 0
@@ -481,19 +496,21 @@ def test_history_table_is_append_only(gpkg: GeoPackageStore, path: Path) -> None
             conn.execute("UPDATE zw_history SET actor = 'x'")
     finally:
         conn.close()
-    assert len(gpkg.history("sources", "S-point")) == 1
+    # created, then updated by the inspection recorded for it
+    assert len(gpkg.history("sources", "S-point")) == 2
 
 
 def test_store_used_from_several_threads(gpkg: GeoPackageStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     def work(k: int) -> int:
-        gpkg.create(
+        writes.create(
+            gpkg,
             "sources",
             Feature(f"S-t{k}", {"name": "店", "category": "bbq"}, Point(113.6 + k / 1000, 34.7)),
             actor=f"w{k}",
         )
-        gpkg.update("sources", f"S-t{k}", {"name": f"店{k}"}, expected_version=1, actor="t")
+        writes.update(gpkg, "sources", f"S-t{k}", {"name": f"店{k}"}, expected_version=1, actor="t")
         return len(gpkg.read("sources"))
 
     with ThreadPoolExecutor(max_workers=4) as pool:

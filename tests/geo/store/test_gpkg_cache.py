@@ -24,7 +24,7 @@ import shapely
 from pyproj import Geod
 from shapely import LineString, Point
 
-from geo import radius
+from geo import radius, writes
 from geo.ledger import Feature
 from geo.store import Query
 from geo.store.gpkg import GeoPackageStore
@@ -66,8 +66,8 @@ def stations() -> gpd.GeoDataFrame:
 @pytest.fixture
 def gpkg(gpkg: GeoPackageStore) -> GeoPackageStore:
     """The fresh store of conftest.py holding 2000 sources and two stations."""
-    gpkg.write_frame("sources", sources(2000), mode="append", actor="t")
-    gpkg.write_frame("stations", stations(), mode="append", actor="t")
+    writes.write_frame(gpkg, "sources", sources(2000), mode="append", actor="t")
+    writes.write_frame(gpkg, "stations", stations(), mode="append", actor="t")
     return gpkg
 
 
@@ -184,15 +184,19 @@ INSIDE = fwd(10.0, 500.0)
 
 
 def write_with_this_store(store: GeoPackageStore, path: Path) -> None:
-    store.create(
-        "sources", Feature("S-new", {"name": "新店", "category": "bbq"}, Point(*INSIDE)), actor="t"
+    writes.create(
+        store,
+        "sources",
+        Feature("S-new", {"name": "新店", "category": "bbq"}, Point(*INSIDE)),
+        actor="t",
     )
 
 
 def write_with_a_second_store(store: GeoPackageStore, path: Path) -> None:
     other = GeoPackageStore(path)
     try:
-        other.create(
+        writes.create(
+            other,
             "sources",
             Feature("S-new", {"name": "新店", "category": "bbq"}, Point(*INSIDE)),
             actor="other",
@@ -258,9 +262,11 @@ def test_updates_and_deletes_invalidate(gpkg: GeoPackageStore, path: Path, edit:
     first = gpkg.within("sources", *STATION, radius_m=3000.0)
     victim = first["id"].iloc[0]
     if edit == "update":
-        gpkg.update("sources", victim, {}, Point(120.0, 30.0), expected_version=1, actor="t")
+        writes.update(
+            gpkg, "sources", victim, {}, Point(120.0, 30.0), expected_version=1, actor="t"
+        )
     else:
-        gpkg.delete("sources", victim, expected_version=1, actor="t")
+        writes.delete(gpkg, "sources", victim, expected_version=1, actor="t")
     after = gpkg.within("sources", *STATION, radius_m=3000.0)
     assert victim not in set(after["id"]) and len(after) == len(first) - 1
     assert_same(after, fresh_within(path, *STATION, 3000.0))
@@ -268,7 +274,7 @@ def test_updates_and_deletes_invalidate(gpkg: GeoPackageStore, path: Path, edit:
 
 def test_a_station_edit_changes_the_flags(gpkg: GeoPackageStore, path: Path) -> None:
     covered = int(gpkg.flag_priority()["priority"].sum())
-    gpkg.update("stations", "M-1", {"radius_m": 100.0}, expected_version=1, actor="t")
+    writes.update(gpkg, "stations", "M-1", {"radius_m": 100.0}, expected_version=1, actor="t")
     flags = gpkg.flag_priority()
     assert int(flags["priority"].sum()) < covered
     assert_same(flags, fresh_flags(path))
@@ -325,7 +331,7 @@ def test_concurrent_readers_never_see_a_torn_state(gpkg: GeoPackageStore, path: 
         readers = [pool.submit(read_until_done) for _ in range(3)]
         for k, fid in enumerate(added):
             feature = Feature(fid, {"name": "店", "category": "bbq"}, Point(*fwd(30 * k, 100.0)))
-            gpkg.create("sources", feature, actor="t")
+            writes.create(gpkg, "sources", feature, actor="t")
         done.set()
         for reader in readers:
             reader.result()
