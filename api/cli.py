@@ -79,6 +79,14 @@ def _os_message(exc: OSError) -> str:
     return str(exc)
 
 
+def _check_radius(radius_m: float | None) -> None:
+    """Apply the radius rule of the HTTP API (``ZONEWATCH_MAX_RADIUS_M`` included)."""
+    from geo.geodesy import check_radius_m
+
+    if radius_m is not None:
+        check_radius_m(radius_m, max_m=Settings().max_radius_m, what="--radius-m")
+
+
 @contextmanager
 def _opened(store_url: str | None, *, create: bool = False) -> Iterator[Store]:
     """Open the store; only commands that fill a store (demo, import, serve) may create one."""
@@ -147,8 +155,7 @@ def flag(
     from geo.io.writers import export_frame
     from geo.priority import flagged_sources, summarize_priority
 
-    if radius_m is not None and not radius_m > 0:
-        raise InputError(f"--radius-m must be a positive number of metres, got {radius_m}")
+    _check_radius(radius_m)
     if output is not None:
         _check_output(output)
     with _opened(store) as opened:
@@ -265,6 +272,7 @@ def export(
     get_layer(layer)
     if priority and layer != "sources":
         raise InputError("--priority applies to the sources layer only")
+    _check_radius(radius_m)
     _check_output(output)
     if fmt is FormatChoice.shp:
         check_shapefile_target(output)

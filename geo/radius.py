@@ -43,6 +43,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from geo.errors import CoordinateError, ValidationError
+from geo.geodesy import A_M, E2, M_MIN_M, N_MAX_M, box_half_widths, check_radius_m
 from geo.ledger import DEFAULT_RADIUS_M
 
 __all__ = [
@@ -55,11 +56,6 @@ __all__ = [
 ]
 
 _GEOD = Geod(ellps="WGS84")
-_A_M = 6378137.0
-_F = 1.0 / 298.257223563
-_E2 = _F * (2.0 - _F)
-_M_MIN_M = _A_M * (1.0 - _E2)  # meridian radius at the equator: the smallest M
-_N_MAX_M = _A_M / np.sqrt(1.0 - _E2)  # prime-vertical radius at the poles: the largest rho
 _SHORT_M = 20_000.0  # chord formula with sqrt(M N) at the station up to here
 _CHORD_LIMIT_M = 200_000.0  # chord formula with Euler's radius up to here, Geod beyond
 _BAND_M = 0.01  # decisions this close to the radius are re-measured with Geod
@@ -67,6 +63,7 @@ _PIECE_DEG = 0.0005  # longest line piece in degrees: <= 56 m on the ground
 _HALF_PIECE_M = 28.0 + 1.0
 _MAX_CELLS = 1 << 22
 _MAX_ENTRIES = 8_000_000
+_MIN_CELL_DEG = 1e-9  # grid cells are an index only: any size is exact, 0 is not
 _BLOCK = 1 << 15  # points per block: keeps temporaries in cache
 _WORKERS = min(2, os.cpu_count() or 1)
 _POINT = 0
@@ -238,7 +235,7 @@ def within_positions(
     >>> pos.tolist(), dist.round(2).tolist()
     ([1], [1109.36])
     """
-    radius = _check_radius(radius_m)
+    radius = check_radius_m(radius_m)
     centre = _point_sites(np.array([lon]), np.array([lat]), what="centre")
     src = _sources_of(np.asarray(geometries, dtype=object), np.asarray(ids, dtype=object))
     rows, distance = _within_rows(src, centre, radius)
@@ -309,7 +306,7 @@ def flag_priority(
     src = _read_sources(sources)
     sta_ids, sta = _read_stations(stations)
     if radius_m is not None:
-        radius = np.full(len(sta_ids), _check_radius(radius_m))
+        radius = np.full(len(sta_ids), check_radius_m(radius_m))
     else:
         radius = _station_radii(stations, sta_ids)
     uniform = len(radius) == 0 or bool(np.all(radius == radius[0]))
@@ -421,21 +418,6 @@ def _read_stations(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, _Sites]:
     return ids, _point_sites(shapely.get_x(geoms), shapely.get_y(geoms), what="station", ids=ids)
 
 
-def _check_radius(radius_m: object) -> float:
-    try:
-        value = float(radius_m)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"radius_m must be a number of metres, got {radius_m!r}", field="radius_m"
-        ) from None
-    if not (np.isfinite(value) and value > 0):
-        raise ValidationError(
-            f"radius_m must be a positive finite number of metres, got {radius_m!r}",
-            field="radius_m",
-        )
-    return value
-
-
 def _station_radii(frame: gpd.GeoDataFrame, ids: np.ndarray) -> np.ndarray:
     if "radius_m" not in frame.columns:
         return np.full(len(ids), DEFAULT_RADIUS_M)
@@ -458,26 +440,26 @@ def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     lam = np.radians(lon)
     phi = np.radians(lat)
     sin_phi = np.sin(phi)
-    n = _A_M / np.sqrt(1.0 - _E2 * sin_phi * sin_phi)
+    n = A_M / np.sqrt(1.0 - E2 * sin_phi * sin_phi)
     ncos = n * np.cos(phi)
-    return np.stack([ncos * np.cos(lam), ncos * np.sin(lam), n * (1.0 - _E2) * sin_phi])
+    return np.stack([ncos * np.cos(lam), ncos * np.sin(lam), n * (1.0 - E2) * sin_phi])
 
 
 def _inv_24_mn(lat: np.ndarray) -> np.ndarray:
     """Return 1 / (24 M N), the cubic chord coefficient at latitude ``lat``."""
-    w = 1.0 - _E2 * np.sin(np.radians(lat)) ** 2
-    return w * w / (24.0 * _A_M * _A_M * (1.0 - _E2))
+    w = 1.0 - E2 * np.sin(np.radians(lat)) ** 2
+    return w * w / (24.0 * A_M * A_M * (1.0 - E2))
 
 
 def _euler_s(c: np.ndarray, d: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Geodesic length from chord ``c`` (vector ``d``) using Euler's radius at the midpoint."""
     mid = 0.5 * (p + q)
     lam = np.arctan2(mid[1], mid[0])
-    phi = np.arctan2(mid[2], np.hypot(mid[0], mid[1]) * (1.0 - _E2))  # ~geodetic, ample here
+    phi = np.arctan2(mid[2], np.hypot(mid[0], mid[1]) * (1.0 - E2))  # ~geodetic, ample here
     sp, cp, sl, cl = np.sin(phi), np.cos(phi), np.sin(lam), np.cos(lam)
-    w = 1.0 - _E2 * sp * sp
-    n = _A_M / np.sqrt(w)
-    m = n * (1.0 - _E2) / w
+    w = 1.0 - E2 * sp * sp
+    n = A_M / np.sqrt(w)
+    m = n * (1.0 - E2) / w
     north = -sp * cl * d[0] - sp * sl * d[1] + cp * d[2]
     up = cp * cl * d[0] + cp * sl * d[1] + sp * d[2]
     cos2 = north * north / np.maximum(c * c - up * up, 1e-300)
@@ -551,14 +533,12 @@ class _Grid:
 
 
 def _station_boxes(sta: _Sites, radius: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Conservative lon/lat half-widths of each geodesic circle (see module notes)."""
-    grow = 1.0 + 1e-9
-    dlat = np.degrees(radius / _M_MIN_M) * grow + 1e-9
-    lat_ext = np.minimum(np.abs(sta.lat) + dlat, 90.0)
-    cos_ext = np.cos(np.radians(lat_ext))
-    with np.errstate(divide="ignore"):
-        dlon = np.degrees(radius / (_A_M * cos_ext)) * grow + 1e-9
-    dlon = np.where((lat_ext >= 89.99999) | (dlon >= 180.0), 180.0, dlon)
+    """Conservative lon/lat half-widths of each geodesic circle (:mod:`geo.geodesy`).
+
+    Also the cosine of each box's most poleward latitude, for distance bounds.
+    """
+    dlat, dlon = box_half_widths(sta.lat, radius)
+    cos_ext = np.cos(np.radians(np.minimum(np.abs(sta.lat) + dlat, 90.0)))
     return dlat, dlon, cos_ext
 
 
@@ -584,7 +564,8 @@ def _grid_shape(
 ) -> tuple[float, float, float, float, int, int]:
     lon0, lon1 = float(lo.min()), float(hi.max())
     lat0, lat1 = float(lat_lo.min()), float(lat_hi.max())
-    dlat = np.degrees(float(np.median(radius)) / 5.0 / _A_M)
+    # the floor: a radius of a few 1e-324 m would make cells of 0 degrees (then 0/0)
+    dlat = max(np.degrees(float(np.median(radius)) / 5.0 / A_M), _MIN_CELL_DEG)
     coslat = max(np.cos(np.radians(max(abs(lat0), abs(lat1)))), 0.05)
     dlon = dlat / coslat
     # entries ~ sum over boxes of cells covered; cells ~ extent / cell size
@@ -621,7 +602,7 @@ def _build_grid(sta: _Sites, radius: np.ndarray) -> _Grid:
     dphi = np.maximum(np.abs(lat0 + (iy + 0.5) * dlat - sta.lat[station]) - dlat / 2, 0.0)
     wrapped = (lon0 + (ix + 0.5) * dlon - sta.lon[station] + 180.0) % 360.0 - 180.0
     dlam = np.maximum(np.abs(wrapped) - dlon / 2, 0.0)
-    bound = np.hypot(_M_MIN_M * np.radians(dphi), _A_M * cos_ext[station] * np.radians(dlam))
+    bound = np.hypot(M_MIN_M * np.radians(dphi), A_M * cos_ext[station] * np.radians(dlam))
     keep = bound <= radius[station] * (1.0 + 1e-9) + 1e-6
     key = np.unique((ix[keep] * ny + iy[keep]) * len(sta) + station[keep])
     cell, members = np.divmod(key, len(sta))
@@ -667,9 +648,9 @@ def _covering_pairs(
 
 def _tie_tolerance_m(c: np.ndarray) -> np.ndarray:
     """How far apart two chords may be while their geodesic order is still in doubt."""
-    half = np.minimum(c / 2.0, _M_MIN_M)
-    spread = 2 * _N_MAX_M * np.arcsin(np.minimum(half / _N_MAX_M, 1.0))
-    spread = 2 * _M_MIN_M * np.arcsin(np.minimum(half / _M_MIN_M, 1.0)) - spread
+    half = np.minimum(c / 2.0, M_MIN_M)
+    spread = 2 * N_MAX_M * np.arcsin(np.minimum(half / N_MAX_M, 1.0))
+    spread = 2 * M_MIN_M * np.arcsin(np.minimum(half / M_MIN_M, 1.0)) - spread
     return spread + 1e-3
 
 
@@ -726,7 +707,7 @@ def _nearest_from_pairs(
 # --------------------------------------------------------------------------- nearest station
 def _s_upper_m(chord: np.ndarray) -> np.ndarray:
     """Largest geodesic length a chord can have (sphere with the smallest radius)."""
-    return 2.0 * _M_MIN_M * np.arcsin(np.minimum(chord / (2.0 * _M_MIN_M), 1.0))
+    return 2.0 * M_MIN_M * np.arcsin(np.minimum(chord / (2.0 * M_MIN_M), 1.0))
 
 
 def _build_near_grid(lon: np.ndarray, lat: np.ndarray, sta: _Sites, tree: cKDTree) -> _Grid:

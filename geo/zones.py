@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from geo.errors import InputError
+from geo.geodesy import check_radius_m
 
 __all__ = ["station_zones"]
 
@@ -48,9 +48,7 @@ def station_zones(
     >>> station_zones(st).geometry.iloc[0].exterior.is_ccw
     True
     """
-    if radius_m is not None and not (np.isfinite(radius_m) and radius_m > 0):
-        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
-    radii = np.full(len(stations), float(radius_m)) if radius_m is not None else (
+    radii = np.full(len(stations), check_radius_m(radius_m)) if radius_m is not None else (
         pd.to_numeric(stations["radius_m"], errors="coerce").fillna(3000.0).to_numpy(float)
     )
     circles = [_circle(pt.x, pt.y, r, vertices) for pt, r in

@@ -286,3 +286,16 @@ def test_import_names_a_bad_coordinate_row_once(tmp_path):
     assert result.exit_code == 1
     assert "row 3: row 3" not in result.output
     assert "row 3: latitude" in result.output
+
+
+@pytest.mark.parametrize("command", [["flag"], ["export", "--layer", "sources", "--priority",
+                                              "--format", "csv", "-o", "out.csv"]],
+                         ids=["flag", "export"])
+def test_the_radius_limit_is_the_one_http_applies(demo_store, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    too_far = run(*command, "--radius-m", "1e9", store=demo_store)
+    assert too_far.exit_code == 1
+    assert "--radius-m 1000000000.0 is above the maximum of 50000 metres" in too_far.output
+    assert not (tmp_path / "out.csv").exists()
+    monkeypatch.setenv("ZONEWATCH_MAX_RADIUS_M", "2e9")  # the setting the service reads too
+    assert run(*command, "--radius-m", "1e9", store=demo_store).exit_code == 0

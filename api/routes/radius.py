@@ -20,7 +20,7 @@ from api.responses import (
 from api.responses import pick_format as _pick
 from api.settings import Settings
 from geo import crs as crs_mod
-from geo.errors import InputError
+from geo.geodesy import check_radius_m
 from geo.history import flagged_as_of
 from geo.io.writers import STREAMED_FORMATS, iter_features, pages_of
 from geo.priority import PAGE_SIZE, FlaggedPages, flagged_pages
@@ -45,14 +45,8 @@ def _checked_format(
 
 
 def _check_radius(radius_m: float | None, settings: Settings) -> None:
-    if radius_m is None:
-        return
-    if not radius_m > 0:
-        raise InputError(f"radius_m must be greater than 0 metres, got {radius_m}")
-    if radius_m > settings.max_radius_m:
-        raise InputError(
-            f"radius_m {radius_m} is above the maximum of {settings.max_radius_m:g} metres"
-        )
+    if radius_m is not None:
+        check_radius_m(radius_m, max_m=settings.max_radius_m)
 
 
 def _answer(

@@ -18,13 +18,12 @@ import math
 
 from psycopg import sql
 
-from geo.errors import CoordinateError, ValidationError
+from geo.errors import CoordinateError
 from geo.ledger import DEFAULT_RADIUS_M, Layer
 from geo.store._pg_sql import select_list, table
 
 __all__ = [
     "check_point",
-    "check_radius",
     "flag_sql",
     "largest_radius_sql",
     "widened",
@@ -38,19 +37,6 @@ _SLACK_M = 1.0
 def widened(radius_m: float) -> float:
     """Return the sphere-distance radius that safely contains ``radius_m``."""
     return radius_m * _SPHERE_SLACK + _SLACK_M
-
-
-def check_radius(radius_m: float) -> float:
-    """Return ``radius_m`` as a float; raise ValidationError unless finite and > 0."""
-    try:
-        value = float(radius_m)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ValidationError(
-            f"radius_m {radius_m!r} is not a positive finite number of metres", field="radius_m"
-        )
-    return value
 
 
 def check_point(lon: float, lat: float) -> tuple[float, float]:

@@ -28,7 +28,6 @@ How it behaves
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -46,6 +45,7 @@ from geo.errors import (
     StoreError,
     ValidationError,
 )
+from geo.geodesy import search_box
 from geo.ledger import Feature, Layer, get_layer
 from geo.store import _gpkg_schema as schema
 from geo.store._frames import (
@@ -60,9 +60,6 @@ from geo.store.base import HistoryEntry, Query
 
 __all__ = ["GeoPackageStore"]
 
-_A_M = 6378137.0  # WGS84 semi-major axis
-_E2 = 0.0066943799901413165  # WGS84 first eccentricity squared
-_M_MIN_M = _A_M * (1.0 - _E2)  # meridian radius of curvature at the equator (its minimum)
 _CACHED_LAYERS = ("sources", "stations")  # kept in memory for radius and priority queries
 _Box = tuple[float, float, float, float]
 
@@ -315,7 +312,7 @@ class GeoPackageStore:
         target = get_layer(layer)
         if not target.has_geometry:
             raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
-        box = _search_box(lon, lat, radius_m)
+        box = search_box(lon, lat, radius_m)
         cached = self._cache.snapshots(wait=False) if target.name in _CACHED_LAYERS else None
         if cached is None:
             frame = radius.within(self._read_box(target, box), lon, lat, radius_m=radius_m)
@@ -397,30 +394,3 @@ def _history_entry(row: tuple[Any, ...]) -> HistoryEntry:
         before=None if before is None else json.loads(before),
         after=None if after is None else json.loads(after),
     )
-
-
-def _search_box(lon: Any, lat: Any, radius_m: Any) -> tuple[float, float, float, float] | None:
-    """Return a lon/lat box surely holding every point within ``radius_m``, or None.
-
-    Any geodesic of length R spans at most R / M_min of latitude (M_min: the
-    meridian radius at the equator) and, staying inside that latitude band,
-    at most R / r(phi_max) of longitude (r: the parallel radius at the band's
-    most poleward latitude). None (no prefilter) near a pole, across the
-    antimeridian, or for inputs :func:`geo.radius.within` will refuse.
-    """
-    try:
-        x, y, r = float(lon), float(lat), float(radius_m)
-    except (TypeError, ValueError):
-        return None
-    if not all(map(math.isfinite, (x, y, r))) or r <= 0 or abs(x) > 180 or abs(y) > 90:
-        return None
-    r = r * 1.001 + 1.0  # margin against rounding
-    dlat = math.degrees(r / _M_MIN_M)
-    phi = math.radians(abs(y) + dlat)
-    if phi >= math.radians(89.0):
-        return None
-    parallel_m = _A_M * math.cos(phi) / math.sqrt(1.0 - _E2 * math.sin(phi) ** 2)
-    dlon = math.degrees(r / parallel_m)
-    if abs(x) + dlon > 180.0:
-        return None
-    return x - dlon, y - dlat, x + dlon, y + dlat

@@ -30,6 +30,7 @@ from geo.errors import (
     StoreError,
     ValidationError,
 )
+from geo.geodesy import check_radius_m
 from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer
 from geo.store import _pg_radius as radius
 from geo.store._frames import (
@@ -274,7 +275,7 @@ class PostGISStore:
         if not target.has_geometry:
             raise ValidationError(f"layer {target.name!r} has no geometry for a radius query")
         x, y = radius.check_point(lon, lat)
-        r = radius.check_radius(radius_m)
+        r = check_radius_m(radius_m)
         params = {"lon": x, "lat": y, "radius_m": r, "wide_m": radius.widened(r)}
         with self._tx() as conn:
             statement = radius.within_sql(self.schema, target)
@@ -293,7 +294,7 @@ class PostGISStore:
         station's own radius; ``ids`` keeps only those sources (and only
         they are measured).
         """
-        r = None if radius_m is None else radius.check_radius(radius_m)
+        r = None if radius_m is None else check_radius_m(radius_m)
         with self._tx() as conn:
             # The planner's cost for ST_Distance triggers JIT, which costs more than it saves.
             conn.execute("SET LOCAL jit = off")

@@ -27,6 +27,8 @@ PROBLEM = "application/problem+json"
         ("/sources/within?lon=113.6&lat=34.75&radius_m=0", 400, "greater than 0"),
         ("/sources/within?lon=113.6&lat=34.75&radius_m=-5", 400, "greater than 0"),
         ("/sources/within?lon=113.6&lat=34.75&radius_m=50001", 400, "maximum"),
+        ("/priority?radius_m=1e9", 400,
+         "radius_m 1000000000.0 is above the maximum of 50000 metres"),
         ("/sources/within?lon=113.6&lat=34.75&radius_m=nan", 400, "radius_m"),
         ("/sources/within?lon=113.6&lat=34.75&radius_m=100&crs=mars", 400, "mars"),
         ("/stations/NOPE/sources", 404, "no feature"),

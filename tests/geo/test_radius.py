@@ -316,9 +316,10 @@ def test_geodesic_distance_matches_geod():
 def test_bad_radius_is_refused(radius_m):
     sources = sources_frame(["a"], [Point(*STATION)])
     stations = stations_frame(("m", *STATION, 3e3))
-    with pytest.raises(ValidationError, match="radius_m must be a positive finite number|number"):
+    # the one radius rule of geo.geodesy: the same words at every entry point
+    with pytest.raises(InputError, match="radius_m must be a number of metres greater than 0"):
         flag_priority(sources, stations, radius_m=radius_m)
-    with pytest.raises(ValidationError, match="radius_m"):
+    with pytest.raises(InputError, match="radius_m must be a number of metres greater than 0"):
         within(sources, *STATION, radius_m=radius_m)
 
 
@@ -413,3 +414,11 @@ def test_flags_match_brute_force_geod(scene):
         np.testing.assert_allclose(
             result.pair_distance_m, dist[result.pair_source, result.pair_station], atol=0.01
         )
+
+
+def test_a_subnormal_radius_still_flags_exactly():
+    # 5e-324 m makes grid cells of 0 degrees: it was a ValueError (a 500 on /priority)
+    pts = [Point(*STATION), ring(*STATION, 1.0)[0]]
+    stations = stations_frame(("m", *STATION, 3e3))
+    result = flag_priority(sources_frame(["at", "near"], pts), stations, radius_m=5e-324)
+    assert result.priority.tolist() == [True, False]
