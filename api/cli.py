@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +21,6 @@ from rich.table import Table
 
 from api.settings import Settings
 from geo.errors import ImportRejectedError, ZonewatchError
-from geo.io.writers import EXPORT_FORMATS
 from geo.store import Store, open_store
 
 app = typer.Typer(
@@ -37,8 +36,34 @@ StoreOpt = Annotated[
     typer.Option("--store", help="A .gpkg path or postgresql:// URL (default: ZONEWATCH_STORE)."),
 ]
 F = TypeVar("F", bound=Callable[..., Any])
-WriteModeChoice = Enum("WriteModeChoice", {m: m for m in ("append", "upsert", "replace")}, type=str)
-FormatChoice = Enum("FormatChoice", {f: f for f in EXPORT_FORMATS}, type=str)
+
+
+class WriteModeChoice(StrEnum):
+    """How imported rows meet existing features (:func:`geo.writes.write_frame`)."""
+
+    APPEND = "append"
+    UPSERT = "upsert"
+    REPLACE = "replace"
+
+
+class FormatChoice(StrEnum):
+    """Export formats (:data:`geo.io.writers.EXPORT_FORMATS`; a test keeps the two equal)."""
+
+    GEOJSON = "geojson"
+    CSV = "csv"
+    GPKG = "gpkg"
+    FGB = "fgb"
+    KML = "kml"
+    SHP = "shp"
+    XLSX = "xlsx"
+
+
+class RoleChoice(StrEnum):
+    """Token roles (:data:`geo.tokens.ROLES`)."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
 
 
 def _domain_errors(func: F) -> F:
@@ -193,7 +218,7 @@ def import_(
     ] = None,
     mode: Annotated[
         WriteModeChoice, typer.Option("--mode", help="How rows meet existing features.")
-    ] = WriteModeChoice.append,
+    ] = WriteModeChoice.APPEND,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
     repair: Annotated[
         bool, typer.Option("--repair", help="Repair invalid polygons instead of rejecting.")
@@ -211,7 +236,7 @@ def import_(
             file,
             layer=layer,
             crs=crs,
-            mode=mode.value,  # type: ignore[arg-type]
+            mode=mode.value,
             dry_run=dry_run,
             repair=repair,
             actor="cli",
@@ -274,7 +299,7 @@ def export(
         raise InputError("--priority applies to the sources layer only")
     _check_radius(radius_m)
     _check_output(output)
-    if fmt is FormatChoice.shp:
+    if fmt is FormatChoice.SHP:
         check_shapefile_target(output)
     with _opened(store) as opened:
         if priority:
@@ -328,7 +353,6 @@ def serve(
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
 app.add_typer(token_app, name="token")
-RoleChoice = Enum("RoleChoice", {r: r for r in ("viewer", "editor", "admin")}, type=str)
 
 
 @token_app.command("create")
@@ -373,33 +397,33 @@ def token_revoke(
               highlight=False, markup=False)
 
 
-class ReportBy(Enum):
+class ReportBy(StrEnum):
     """Breakdowns of ``zonewatch report`` (geo.reports.BREAKDOWNS)."""
 
-    category = "category"
-    status = "status"
-    community = "community"
-    grid = "grid"
-    station = "station"
+    CATEGORY = "category"
+    STATUS = "status"
+    COMMUNITY = "community"
+    GRID = "grid"
+    STATION = "station"
 
 
-class ReportFormat(Enum):
+class ReportFormat(StrEnum):
     """Outputs of ``zonewatch report``."""
 
-    table = "table"
-    csv = "csv"
-    xlsx = "xlsx"
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
 @app.command()
 @_domain_errors
 def report(
     by: Annotated[ReportBy, typer.Option("--by", help="Breakdown of the figures.")] = (
-        ReportBy.category
+        ReportBy.CATEGORY
     ),
     fmt: Annotated[
         ReportFormat, typer.Option("--format", help="table (terminal), csv or xlsx.")
-    ] = ReportFormat.table,
+    ] = ReportFormat.TABLE,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the csv/xlsx here.")
     ] = None,
@@ -413,19 +437,19 @@ def report(
     from geo.report_files import write_csv, write_xlsx
     from geo.reports import build_report
 
-    if fmt is ReportFormat.xlsx and output is None:
+    if fmt is ReportFormat.XLSX and output is None:
         raise InputError("--format xlsx needs -o/--output FILE.xlsx")
     if output is not None:
         _check_output(output)
     with _opened(store) as opened:
         built = build_report(opened, by=by.value, station=station)
-    if fmt is ReportFormat.table:
+    if fmt is ReportFormat.TABLE:
         _print_report(built)
         return
     if output is None:  # csv to stdout, without the BOM meant for spreadsheet programs
         sys.stdout.write(write_csv(built).lstrip("\ufeff"))
         return
-    if fmt is ReportFormat.csv:
+    if fmt is ReportFormat.CSV:
         write_csv(built, output)
     else:
         write_xlsx(built, output)

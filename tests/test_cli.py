@@ -299,3 +299,16 @@ def test_the_radius_limit_is_the_one_http_applies(demo_store, tmp_path, monkeypa
     assert not (tmp_path / "out.csv").exists()
     monkeypatch.setenv("ZONEWATCH_MAX_RADIUS_M", "2e9")  # the setting the service reads too
     assert run(*command, "--radius-m", "1e9", store=demo_store).exit_code == 0
+
+
+def test_the_cli_choices_are_the_domains_own():
+    from typing import get_args
+
+    from api.cli import FormatChoice, RoleChoice, WriteModeChoice
+    from geo.io.writers import EXPORT_FORMATS
+    from geo.store.base import WriteMode
+    from geo.tokens import ROLES
+
+    assert [c.value for c in FormatChoice] == list(EXPORT_FORMATS)
+    assert tuple(c.value for c in WriteModeChoice) == get_args(WriteMode)
+    assert tuple(c.value for c in RoleChoice) == ROLES
