@@ -180,7 +180,11 @@ class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
 
     url: str
-    tokens: TokenBook
+
+    @property
+    def tokens(self) -> TokenBook:
+        """Where this store keeps API tokens."""
+        ...
 
     def init_schema(self) -> None:
         """Create every layer's table (and indexes) if missing."""
