@@ -428,12 +428,12 @@ def radius_parts(store: GeoPackageStore, points: np.ndarray) -> list[tuple[str, 
     """Time the radius query with the snapshot and the uncached path it replaces."""
     from geo import radius
     from geo.ledger import get_layer
-    from geo.store.gpkg import _search_box
+    from geo.geodesy import search_box
 
     layer = get_layer("sources")
 
     def uncached(p: tuple[float, float]) -> object:  # the R-tree read within() falls back on
-        frame = store._read_box(layer, _search_box(*p, RADIUS_M))
+        frame = store._read_box(layer, search_box(*p, RADIUS_M))
         return radius.within(frame, *p, radius_m=RADIUS_M)
 
     started = time.perf_counter()
