@@ -1,13 +1,13 @@
-"""The OpenAPI document at ``/api``: OpenAPI 3.0.3 with documented responses.
+"""The OpenAPI document at ``/api``: OpenAPI 3.0.3, as the routes declare it.
 
-FastAPI emits OpenAPI 3.1, but the OGC conformance class oas30 asks for
-3.0, and clients such as QGIS read 3.0. :func:`to_openapi_30` rewrites the
-3.1-only constructs (``anyOf`` with ``null``, numeric exclusive bounds,
-``examples``, ``const``, ``info.summary``). :func:`document_responses` then
-replaces FastAPI's placeholder responses of the read endpoints with what they
-really answer: GeoJSON, JSON documents, HTML, export files, and
-problem+json for 400/404 (FastAPI's 422 never happens: validation errors are
-answered as 400 problems).
+Each route states what it answers and accepts where it is declared
+(:mod:`api.schemas`: ``responses=``, request bodies, security). FastAPI
+emits OpenAPI 3.1, but the OGC conformance class oas30 asks for 3.0, and
+clients such as QGIS read 3.0: :func:`to_openapi_30` rewrites the 3.1-only
+constructs (``anyOf`` with ``null``, numeric exclusive bounds, ``examples``,
+``const``, ``info.summary``). :func:`openapi_document` adds the component
+schemas and the bearer scheme, and leaves out the 422 FastAPI adds to every
+operation with parameters: request validation errors answer 400 problems.
 """
 
 from __future__ import annotations
@@ -20,219 +20,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api.collections import COLLECTIONS
-from api.errors import PROBLEM_MEDIA_TYPE
-from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS
-from geo.io.writers import EXPORT_FORMATS
+from api.schemas import SECURITY_SCHEMES, component_schemas
 
-__all__ = ["SCHEMAS", "document_responses", "install_openapi", "openapi_document", "to_openapi_30"]
+__all__ = ["install_openapi", "openapi_document", "to_openapi_30"]
 
 OPENAPI_VERSION = "3.0.3"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
-_REF = "#/components/schemas/"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": _REF + name}
-
-
-_LINK = {
-    "type": "object",
-    "required": ["href", "rel"],
-    "properties": {
-        "href": {"type": "string"},
-        "rel": {"type": "string"},
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-    },
-}
-_LINKS = {"type": "array", "items": _ref("Link")}
-_POSITION = {"type": "array", "minItems": 2, "items": {"type": "number"}}
-
-#: Component schemas of the responses (GeoJSON per RFC 7946, OGC documents, problems).
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Link": _LINK,
-    "Problem": {
-        "type": "object",
-        "description": "Problem details (RFC 9457).",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-        },
-    },
-    "Geometry": {
-        "type": "object",
-        "nullable": True,
-        "description": "GeoJSON geometry in lon/lat (CRS84), or null.",
-        "required": ["type"],
-        "properties": {
-            "type": {"type": "string", "enum": [
-                "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
-                "MultiPolygon", "GeometryCollection"]},
-            "coordinates": {"type": "array", "items": {}},
-            "geometries": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "Feature": {
-        "type": "object",
-        "required": ["type", "geometry", "properties"],
-        "properties": {
-            "type": {"type": "string", "enum": ["Feature"]},
-            "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-            "geometry": _ref("Geometry"),
-            "properties": {"type": "object", "nullable": True},
-            "links": _LINKS,
-        },
-    },
-    "FeatureCollection": {
-        "type": "object",
-        "required": ["type", "features"],
-        "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "features": {"type": "array", "items": _ref("Feature")},
-            "links": _LINKS,
-            "timeStamp": {"type": "string", "format": "date-time"},
-            "numberMatched": {"type": "integer", "minimum": 0},
-            "numberReturned": {"type": "integer", "minimum": 0},
-        },
-    },
-    "LandingPage": {
-        "type": "object",
-        "required": ["links"],
-        "properties": {"title": {"type": "string"}, "description": {"type": "string"},
-                       "links": _LINKS},
-    },
-    "ConfClasses": {
-        "type": "object",
-        "required": ["conformsTo"],
-        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
-    },
-    "Extent": {
-        "type": "object",
-        "properties": {
-            "spatial": {
-                "type": "object",
-                "properties": {
-                    "bbox": {"type": "array", "minItems": 1, "items": {
-                        "type": "array", "minItems": 4, "maxItems": 6,
-                        "items": {"type": "number"}}},
-                    "crs": {"type": "string"},
-                },
-            },
-        },
-    },
-    "Collection": {
-        "type": "object",
-        "required": ["id", "links"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "itemType": {"type": "string"},
-            "crs": {"type": "array", "items": {"type": "string"}},
-            "extent": _ref("Extent"),
-            "links": _LINKS,
-        },
-    },
-    "Collections": {
-        "type": "object",
-        "required": ["links", "collections"],
-        "properties": {"links": _LINKS,
-                       "collections": {"type": "array", "items": _ref("Collection")}},
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status"],
-        "properties": {"status": {"type": "string"}, "sources": {"type": "integer"}},
-    },
-}
-
-_HTML = {"text/html": {"schema": {"type": "string"}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref("Problem")}}}
-
-
-def _ok(schema: str, media_type: str, *, html: bool, exports: bool) -> dict[str, Any]:
-    content: dict[str, Any] = {media_type: {"schema": _ref(schema)}}
-    if html:
-        content.update(_HTML)
-    if exports:
-        for fmt in FEATURE_FORMATS:
-            if fmt in PAGE_FORMATS:
-                continue
-            export_type = EXPORT_FORMATS[fmt][1].split(";")[0]
-            content[export_type] = {"schema": {"type": "string", "format": "binary"}}
-    return {"description": "Success", "content": content}
-
-
-# path -> (200 schema, media type, html?, exports?, can be 404?)
-_READ_ROUTES: dict[str, tuple[str, str, bool, bool, bool]] = {
-    "/": ("LandingPage", "application/json", True, False, False),
-    "/healthz": ("Health", "application/json", False, False, False),
-    "/conformance": ("ConfClasses", "application/json", True, False, False),
-    "/collections": ("Collections", "application/json", True, False, False),
-    "/collections/{cid}": ("Collection", "application/json", True, False, True),
-    "/collections/{cid}/items": ("FeatureCollection", GEOJSON, True, True, True),
-    "/collections/{cid}/items/{fid}": ("Feature", GEOJSON, True, False, True),
-    "/sources/within": ("FeatureCollection", GEOJSON, True, True, False),
-    "/stations/{sid}/sources": ("FeatureCollection", GEOJSON, True, True, True),
-    "/priority": ("FeatureCollection", GEOJSON, True, True, False),
-}
-
-
-def document_responses(spec: dict[str, Any]) -> dict[str, Any]:
-    """Document the real responses and parameter values of the read endpoints (in place)."""
-    spec.setdefault("components", {}).setdefault("schemas", {}).update(copy.deepcopy(SCHEMAS))
-    for path, (schema, media_type, html, exports, missing) in _READ_ROUTES.items():
-        operation = spec["paths"].get(path, {}).get("get")
-        if operation is None:
-            continue
-        responses = {"200": _ok(schema, media_type, html=html, exports=exports),
-                     "400": _problem("Bad request: a malformed or unknown parameter")}
-        if missing:
-            responses["404"] = _problem("Unknown collection or feature")
-        operation["responses"] = responses
-        _document_parameters(operation, exports=exports)
-    for path, path_item in spec["paths"].items():
-        for operation in path_item.values():
-            if isinstance(operation, dict):
-                _document_errors(path, operation)
-    return spec
-
-
-def _document_errors(path: str, operation: dict[str, Any]) -> None:
-    """Errors every operation can answer: all are problem+json (api.errors)."""
-    responses = operation.setdefault("responses", {})
-    if "422" in responses:
-        # FastAPI's request validation errors are answered as 400 problems;
-        # a 422 left here is a domain error (e.g. a rejected record), also a problem.
-        responses["422"] = _problem("Unprocessable: the record or file was rejected")
-    responses.setdefault("400", _problem("Bad request: a malformed or unknown parameter"))
-    if path not in _READ_ROUTES:
-        # Any identifier in a path or query may name nothing.
-        responses.setdefault("404", _problem("Unknown collection, feature or record"))
-
-
-def _document_parameters(operation: dict[str, Any], *, exports: bool) -> None:
-    for param in operation.get("parameters", []):
-        schema = param.setdefault("schema", {})
-        if param["name"] == "f":
-            schema["enum"] = list(FEATURE_FORMATS if exports else PAGE_FORMATS)
-        elif param["name"] == "cid":
-            schema["enum"] = list(COLLECTIONS)
-        elif param["name"] == "bbox":
-            # The OGC definition: 4 (or 6) comma-separated numbers, i.e. form/no explode.
-            param["schema"] = {"type": "array", "minItems": 4, "maxItems": 6,
-                               "items": {"type": "number"}}
-            param["style"] = "form"
-            param["explode"] = False
+# What FastAPI documents for request validation errors, which api.errors answers as 400.
+_FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 
 
 def to_openapi_30(spec: dict[str, Any]) -> dict[str, Any]:
@@ -341,8 +136,39 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
-        app.openapi_schema = to_openapi_30(document_responses(spec))
+        app.openapi_schema = to_openapi_30(_with_components(spec))
     return app.openapi_schema
+
+
+def _with_components(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add what the routes refer to (schemas, the bearer scheme) to FastAPI's document."""
+    components = spec.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in _FASTAPI_VALIDATION:
+        schemas.pop(name, None)
+    schemas.update(component_schemas())
+    components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            _drop_fastapi_422(operation["responses"])
+            for param in operation.get("parameters", []):
+                _comma_separated(param)
+    return spec
+
+
+def _drop_fastapi_422(responses: dict[str, Any]) -> None:
+    """Remove the 422 FastAPI adds by itself (a route's own 422 problem stays)."""
+    schema = responses.get("422", {}).get("content", {}).get("application/json", {})
+    if schema.get("schema", {}).get("$ref", "").endswith("/" + _FASTAPI_VALIDATION[0]):
+        del responses["422"]
+
+
+def _comma_separated(param: dict[str, Any]) -> None:
+    # An array in a query is comma-separated (bbox=1,2,3,4), as OGC API – Features
+    # defines it: style form without explode (OpenAPI's default would be bbox=1&bbox=2...).
+    if param.get("in") == "query" and param.get("schema", {}).get("type") == "array":
+        param.setdefault("style", "form")
+        param.setdefault("explode", False)
 
 
 def install_openapi(app: FastAPI) -> None:

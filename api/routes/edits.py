@@ -28,6 +28,18 @@ from api.collections import COLLECTIONS, get_collection, with_derived
 from api.deps import SettingsDep, StoreDep
 from api.etags import etag_for, expected_version, header_id
 from api.responses import GEOJSON, json_response
+from api.schemas import (
+    JSON_BODY_TYPES,
+    PATCH_BODY_TYPES,
+    STORED_COLLECTION_IDS,
+    FeatureInput,
+    FeaturePatch,
+    answers,
+    enum_of,
+    request_body,
+    write_extra,
+)
+from api.schemas import Feature as FeatureDoc
 from api.settings import Settings
 from geo.edits import feature_from_geojson, patch_feature
 from geo.errors import InputError, ZonewatchError
@@ -38,7 +50,8 @@ from geo.store import Store
 
 __all__ = ["MAX_BODY_DEPTH", "feature_response", "json_body", "parse_json", "router"]
 
-router = APIRouter(tags=["Edits (OGC API – Features Part 4)"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["Edits (OGC API – Features Part 4)"], default_response_class=Response)
 log = logging.getLogger("zonewatch.api")
 
 #: Collections derived from others (the zones) take no writes; the stored ones do.
@@ -46,13 +59,15 @@ DERIVED = tuple(c.id for c in COLLECTIONS.values() if c.layer is None)
 _JSON_TYPES = ("application/json", "application/geo+json")
 MERGE_PATCH = "application/merge-patch+json"
 
-CollectionId = Annotated[str, Path(description="sources, stations or inspections")]
+CollectionId = Annotated[str, Path(description="sources, stations or inspections",
+                                   json_schema_extra=enum_of(STORED_COLLECTION_IDS))]
 FeatureId = Annotated[str, Path(description="Feature id, e.g. S00001")]
 CrsParam = Annotated[str, Query(
     description="Coordinate label of the body's geometry: wgs84, cgcs2000, gcj02, bd09, EPSG:n")]
 IfMatch = Annotated[str | None, Header(
-    description="The ETag of the version being changed (* for any version only where the "
-                "allow_if_match_any setting is on)")]
+    description="Needed for every change (428 without; 412 when stale): the ETag of the version "
+                "being changed (* for any version only where the allow_if_match_any setting "
+                "is on)")]
 
 
 async def json_body(request: Request, settings: SettingsDep) -> Any:
@@ -191,7 +206,13 @@ def _committed_frame(store: Store, cid: str, feature: Feature) -> pd.DataFrame:
         return frame
 
 
-@router.post("/collections/{cid:stored}/items", status_code=201, summary="Create a feature")
+@router.post(
+    "/collections/{cid:stored}/items", status_code=201, summary="Create a feature",
+    openapi_extra=write_extra(request_body(FeatureInput, media_types=JSON_BODY_TYPES,
+                                      description="The new feature as a GeoJSON Feature")),
+    responses=answers(FeatureDoc, status=201, media_type=GEOJSON, headers=("ETag", "Location"),
+                      errors=(400, 401, 403, 404, 409, 413, 415, 422)),
+)
 def create_item(
     request: Request, store: StoreDep, cid: Editable, token: EditorDep, body: Body,
     crs: CrsParam = "wgs84",
@@ -205,7 +226,13 @@ def create_item(
     return feature_response(request, store, cid, stored, status=201)
 
 
-@router.put("/collections/{cid:stored}/items/{fid}", summary="Replace a feature")
+@router.put(
+    "/collections/{cid:stored}/items/{fid}", summary="Replace a feature",
+    openapi_extra=write_extra(request_body(FeatureInput, media_types=JSON_BODY_TYPES,
+                                      description="The whole feature as a GeoJSON Feature")),
+    responses=answers(FeatureDoc, media_type=GEOJSON, headers=("ETag",),
+                      errors=(400, 401, 403, 404, 412, 413, 415, 422, 428)),
+)
 def replace_item(
     request: Request, store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep,
     fid: FeatureId, body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
@@ -216,11 +243,17 @@ def replace_item(
     if feature.id not in (None, fid):
         raise InputError(f"the body's id {feature.id!r} is not {fid!r}: ids never change")
     stored = geo.writes.update(store, cid, fid, _all_fields(cid, feature.properties),
-                               feature.geometry, expected_version=version, actor=actor_of(token))
+                           feature.geometry, expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
-@router.patch("/collections/{cid:stored}/items/{fid}", summary="Patch a feature (JSON merge patch)")
+@router.patch(
+    "/collections/{cid:stored}/items/{fid}", summary="Patch a feature (JSON merge patch)",
+    openapi_extra=write_extra(request_body(FeaturePatch, media_types=PATCH_BODY_TYPES,
+                                      description="RFC 7396 merge patch of the GeoJSON Feature")),
+    responses=answers(FeatureDoc, media_type=GEOJSON, headers=("ETag",),
+                      errors=(400, 401, 403, 404, 412, 413, 415, 422, 428)),
+)
 def patch_item(
     request: Request, store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep,
     fid: FeatureId, body: Body, if_match: IfMatch = None, crs: CrsParam = "wgs84",
@@ -233,11 +266,15 @@ def patch_item(
     current = store.get(cid, fid)
     properties, geometry = patch_feature(cid, current, body, crs=crs)
     stored = geo.writes.update(store, cid, fid, _all_fields(cid, properties), geometry,
-                               expected_version=version, actor=actor_of(token))
+                           expected_version=version, actor=actor_of(token))
     return feature_response(request, store, cid, stored)
 
 
-@router.delete("/collections/{cid:stored}/items/{fid}", status_code=204, summary="Delete a feature")
+@router.delete(
+    "/collections/{cid:stored}/items/{fid}", status_code=204, summary="Delete a feature",
+    openapi_extra=write_extra(),
+    responses=answers(status=204, errors=(400, 401, 403, 404, 412, 428)),
+)
 def delete_item(
     store: StoreDep, settings: SettingsDep, cid: Editable, token: EditorDep, fid: FeatureId,
     if_match: IfMatch = None,

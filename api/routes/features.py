@@ -15,13 +15,30 @@ from api.params import parse_bbox, parse_datetime, refuse_unknown_params
 from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
 from api.responses import pick_format as _pick
 from api.routes.history import as_of_page
+from api.schemas import (
+    BBOX,
+    COLLECTION_IDS,
+    EXPORT_MEDIA_TYPES,
+    Collections,
+    ConfClasses,
+    Feature,
+    FeatureCollection,
+    Health,
+    LandingPage,
+    answers,
+    documented_as,
+    enum_of,
+    read_extra,
+)
+from api.schemas import Collection as CollectionDoc
 from geo.io.writers import iter_features
 from geo.ledger import MAX_ROUND
 from geo.store import Query as StoreQuery
 from geo.store import Store
 from geo.store.base import MAX_STORE_INT
 
-router = APIRouter(tags=["OGC API – Features"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["OGC API – Features"], default_response_class=Response)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -31,14 +48,15 @@ CONFORMANCE = [
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-FormatPage = Annotated[str | None, Query(description="Response format: json or html.")]
+FormatPage = Annotated[str | None, Query(description="Response format: json or html.",
+                                         json_schema_extra=enum_of(PAGE_FORMATS))]
 FormatFeatures = Annotated[
     str | None,
     Query(description="Response format: json (GeoJSON), html, csv, gpkg, shp (zip), kml, fgb, "
-          "xlsx."),
+          "xlsx.", json_schema_extra=enum_of(FEATURE_FORMATS)),
 ]
 CollectionId = Annotated[str, Path(description="Collection id: sources, stations, inspections, "
-                                   "zones.")]
+                                   "zones.", json_schema_extra=enum_of(COLLECTION_IDS))]
 
 
 def _base(request: Request) -> str:
@@ -59,7 +77,8 @@ def _self_links(url: str, fmt: str, *, json_type: str = "application/json") -> l
     ]
 
 
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", openapi_extra=read_extra(),
+            responses=answers(LandingPage, html=True, errors=(400, 401, 403)))
 def landing(request: Request, f: FormatPage = None) -> Response:
     """Landing page with links to the API definition, conformance and collections."""
     refuse_unknown_params(request, {"f"})
@@ -87,13 +106,15 @@ def landing(request: Request, f: FormatPage = None) -> Response:
     return json_response(body)
 
 
-@router.get("/healthz", summary="Health check")
+@router.get("/healthz", summary="Health check",  # open: no ledger data (api.auth)
+            responses=answers(Health, errors=(400,)))
 def healthz(store: StoreDep) -> Response:
     """Answer 200 when the store can be read."""
     return json_response({"status": "ok", "sources": store.count("sources")})
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", openapi_extra=read_extra(),
+            responses=answers(ConfClasses, html=True, errors=(400, 401, 403)))
 def conformance(request: Request, f: FormatPage = None) -> Response:
     """List the OGC conformance classes this service implements."""
     refuse_unknown_params(request, {"f"})
@@ -140,7 +161,8 @@ def _collection_doc(base: str, store: Store, collection: Collection) -> dict[str
     return doc
 
 
-@router.get("/collections", summary="Collections")
+@router.get("/collections", summary="Collections", openapi_extra=read_extra(),
+            responses=answers(Collections, html=True, errors=(400, 401, 403)))
 def collections(request: Request, store: StoreDep, f: FormatPage = None) -> Response:
     """Every collection with its extent and links to its items."""
     refuse_unknown_params(request, {"f"})
@@ -155,7 +177,8 @@ def collections(request: Request, store: StoreDep, f: FormatPage = None) -> Resp
     return json_response(body)
 
 
-@router.get("/collections/{cid}", summary="One collection")
+@router.get("/collections/{cid}", summary="One collection", openapi_extra=read_extra(),
+            responses=answers(CollectionDoc, html=True, errors=(400, 401, 403, 404)))
 def collection(
     request: Request, store: StoreDep, cid: CollectionId, f: FormatPage = None
 ) -> Response:
@@ -173,13 +196,18 @@ _ITEM_PARAMS = {"f", "bbox", "limit", "offset", "datetime", "category", "status"
                 "as_of"}
 
 
-@router.get("/collections/{cid}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{cid}/items", summary="Features of a collection", openapi_extra=read_extra(),
+    responses=answers(FeatureCollection, media_type=GEOJSON, html=True, files=EXPORT_MEDIA_TYPES,
+                      errors=(400, 401, 403, 404)),
+)
 def items(
     request: Request,
     store: StoreDep,
     cid: CollectionId,
     bbox: Annotated[str | None, Query(
-        description="minLon,minLat,maxLon,maxLat in degrees (WGS84 / CRS84)")] = None,
+        description="minLon,minLat,maxLon,maxLat in degrees (WGS84 / CRS84)",
+        json_schema_extra=documented_as(BBOX))] = None,
     limit: Annotated[int, Query(ge=1, le=10000, description="Features per page (1–10000)")] = 100,
     offset: Annotated[int, Query(
         ge=0, le=MAX_STORE_INT, description="Features to skip (paging); past the end: no features"
@@ -270,7 +298,11 @@ def _feature_collection(
     }
 
 
-@router.get("/collections/{cid}/items/{fid}", summary="One feature")
+@router.get(
+    "/collections/{cid}/items/{fid}", summary="One feature", openapi_extra=read_extra(),
+    responses=answers(Feature, media_type=GEOJSON, html=True, headers=("ETag",),
+                      errors=(400, 401, 403, 404)),
+)
 def item(
     request: Request,
     store: StoreDep,

@@ -11,20 +11,25 @@ from api.collections import Collection, get_collection
 from api.deps import StoreDep
 from api.params import refuse_unknown_params
 from api.responses import json_response
+from api.schemas import STORED_COLLECTION_IDS, FeatureHistory, answers, enum_of, read_extra
 from geo import history
 from geo.errors import InputError, NotFoundError
 from geo.store import Query, Store
 
 __all__ = ["as_of_page", "router"]
 
-router = APIRouter(tags=["History"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["History"], default_response_class=Response)
 
 
-@router.get("/collections/{cid}/items/{fid}/history", summary="Changes to one feature")
+@router.get("/collections/{cid}/items/{fid}/history", summary="Changes to one feature",
+            openapi_extra=read_extra(),
+            responses=answers(FeatureHistory, errors=(400, 401, 403, 404)))
 def item_history(
     request: Request,
     store: StoreDep,
-    cid: Annotated[str, Path(description="sources, stations or inspections")],
+    cid: Annotated[str, Path(description="sources, stations or inspections",
+                             json_schema_extra=enum_of(STORED_COLLECTION_IDS))],
     fid: Annotated[str, Path(description="Feature id, e.g. S00001")],
 ) -> Response:
     """Every change to a feature, oldest first: who, when, operation, before and after.

@@ -23,6 +23,8 @@ from starlette.exceptions import HTTPException
 from api.auth import EditorDep, actor_of
 from api.deps import SettingsDep, StoreDep
 from api.responses import json_response
+from api.schemas import UPLOAD_BODY, ImportRejection, answers, write_extra
+from api.schemas import ImportReport as ImportReportDoc
 from geo.errors import InputError
 from geo.io.importer import ImportReport, import_file
 from geo.io.readers import detect_format
@@ -35,18 +37,12 @@ _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _CHUNK = 1 << 20
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"}},
-        }}},
-    }
-}
-
-
-@router.post("/import", summary="Import a file into a layer", openapi_extra=_UPLOAD_BODY)
+@router.post(
+    "/import", summary="Import a file into a layer", response_class=Response,
+    openapi_extra=write_extra(UPLOAD_BODY),
+    responses=answers(ImportReportDoc, errors=(400, 401, 403, 404, 409, 411, 413,
+                                               (422, ImportRejection))),
+)
 async def import_upload(
     request: Request,
     store: StoreDep,

@@ -13,6 +13,19 @@ from api.deps import StoreDep
 from api.params import refuse_unknown_params
 from api.responses import json_response
 from api.routes.edits import Body, feature_response
+from api.schemas import (
+    GEOJSON,
+    JSON_BODY_TYPES,
+    CampaignProgress,
+    FeatureInput,
+    InspectionInput,
+    SourceInspections,
+    answers,
+    read_extra,
+    request_body,
+    write_extra,
+)
+from api.schemas import Feature as FeatureDoc
 from geo.edits import feature_from_geojson
 from geo.inspections import campaign_progress
 from geo.ledger import MAX_ROUND, Feature
@@ -20,12 +33,18 @@ from geo.store import Query
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["Inspections"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["Inspections"], default_response_class=Response)
+_INSPECTION_BODY = request_body(
+    InspectionInput, FeatureInput, media_types=JSON_BODY_TYPES,
+    description="The inspection's fields, or a GeoJSON Feature without geometry holding them")
 
 SourceId = Annotated[str, Path(description="Source id, e.g. S00001")]
 
 
-@router.get("/collections/sources/items/{fid}/inspections", summary="Inspections of a source")
+@router.get("/collections/sources/items/{fid}/inspections", summary="Inspections of a source",
+            openapi_extra=read_extra(),
+            responses=answers(SourceInspections, errors=(400, 401, 403, 404)))
 def source_inspections(request: Request, store: StoreDep, fid: SourceId) -> Response:
     """Every inspection of one source, oldest first; 404 for an unknown or deleted source.
 
@@ -39,8 +58,12 @@ def source_inspections(request: Request, store: StoreDep, fid: SourceId) -> Resp
     return json_response({"source_id": fid, "inspections": records})
 
 
-@router.post("/collections/sources/items/{fid}/inspections", status_code=201,
-             summary="Record an inspection of a source")
+@router.post(
+    "/collections/sources/items/{fid}/inspections", status_code=201,
+    summary="Record an inspection of a source", openapi_extra=write_extra(_INSPECTION_BODY),
+    responses=answers(FeatureDoc, status=201, media_type=GEOJSON, headers=("ETag", "Location"),
+                      errors=(400, 401, 403, 404, 409, 413, 415, 422)),
+)
 def add_inspection(
     request: Request, store: StoreDep, token: EditorDep, fid: SourceId, body: Body
 ) -> Response:
@@ -55,11 +78,12 @@ def add_inspection(
     feature = feature_from_geojson("inspections", body)
     props = {**feature.properties, "source_id": fid}
     stored = geo.writes.create(store, "inspections", Feature(feature.id, props),
-                               actor=actor_of(token))
+                            actor=actor_of(token))
     return feature_response(request, store, "inspections", stored, status=201)
 
 
-@router.get("/campaigns/{round_no}", summary="Progress of an inspection round")
+@router.get("/campaigns/{round_no}", summary="Progress of an inspection round",
+            openapi_extra=read_extra(), responses=answers(CampaignProgress, errors=(400, 401, 403)))
 def campaign(
     request: Request, store: StoreDep,
     round_no: Annotated[int, Path(ge=1, le=MAX_ROUND,

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from api.deps import SettingsDep, StoreDep
 from api.errors import problem_response
 from api.params import refuse_unknown_params
+from api.schemas import MapData, answers, read_extra
 from api.settings import Settings
 from geo.errors import InputError
 from geo.store.base import Store
@@ -26,7 +27,8 @@ from maps.data import MapFilter
 from maps.i18n import normalize_lang
 from maps.render import MapPage, render_map
 
-router = APIRouter(tags=["Maps"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["Maps"], default_response_class=Response)
 
 Station = Annotated[str | None, Query(description="Only sources inside this station's radius")]
 Category = Annotated[str | None, Query(description="Only sources of this category")]
@@ -40,7 +42,8 @@ def _basemap(name: str | None, settings: Settings) -> Basemap:
                           tianditu_key=settings.tianditu_key)
 
 
-@router.get("/map", response_class=HTMLResponse, summary="Interactive map of the ledger")
+@router.get("/map", summary="Interactive map of the ledger", openapi_extra=read_extra(),
+            responses=answers(html=True, errors=(400, 401, 403, 404)))
 def get_map(
     request: Request, store: StoreDep, settings: SettingsDep,
     station: Station = None, category: Category = None, priority: Priority = False,
@@ -64,7 +67,9 @@ def get_map(
     return HTMLResponse(render_map(page))
 
 
-@router.get("/map/data.json", summary="Compact data of the map (column arrays)")
+@router.get("/map/data.json", summary="Compact data of the map (column arrays)",
+            openapi_extra=read_extra(),
+            responses=answers(MapData, not_modified=True, errors=(400, 401, 403, 404)))
 def get_map_data(
     request: Request, store: StoreDep,
     station: Station = None, category: Category = None, priority: Priority = False,
@@ -98,7 +103,9 @@ def _data_cache(request: Request, store: Store) -> MapDataCache:
     return cache
 
 
-@router.get("/map/tiles/{basemap}/{z}/{x}/{y}", summary="Basemap tile, fetched upstream")
+@router.get("/map/tiles/{basemap}/{z}/{x}/{y}", summary="Basemap tile, fetched upstream",
+            openapi_extra=read_extra(),
+            responses=answers(files=("image/*",), errors=(400, 401, 403, 404, 502)))
 def get_tile(
     request: Request, settings: SettingsDep, basemap: str,
     z: Annotated[int, Path(ge=0, le=20)], x: Annotated[int, Path(ge=0)],

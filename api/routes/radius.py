@@ -18,6 +18,14 @@ from api.responses import (
     stream_feature_collection,
 )
 from api.responses import pick_format as _pick
+from api.schemas import (
+    EXPORT_MEDIA_TYPES,
+    GEOJSON,
+    RadiusFeatureCollection,
+    answers,
+    enum_of,
+    read_extra,
+)
 from api.settings import Settings
 from geo import crs as crs_mod
 from geo.geodesy import check_radius_m
@@ -25,13 +33,15 @@ from geo.history import flagged_as_of
 from geo.io.writers import STREAMED_FORMATS, iter_features, pages_of
 from geo.priority import PAGE_SIZE, FlaggedPages, flagged_pages
 
-router = APIRouter(tags=["Radius and priority"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["Radius and priority"], default_response_class=Response)
 
 RadiusRequired = Annotated[float, Query(description="Radius in metres (geodesic), > 0")]
 RadiusOptional = Annotated[float | None, Query(
     description="Radius in metres (geodesic), > 0; default: each station's own radius_m")]
 Format = Annotated[str | None, Query(
-    description="json (GeoJSON), html, csv, gpkg, shp (zip), kml, fgb, xlsx")]
+    description="json (GeoJSON), html, csv, gpkg, shp (zip), kml, fgb, xlsx",
+    json_schema_extra=enum_of(FEATURE_FORMATS))]
 
 
 def _checked_format(
@@ -70,7 +80,11 @@ def _answer(
     return stream_feature_collection(frame, **extra, **counts)
 
 
-@router.get("/sources/within", summary="Sources within a radius of a point")
+@router.get(
+    "/sources/within", summary="Sources within a radius of a point", openapi_extra=read_extra(),
+    responses=answers(RadiusFeatureCollection, media_type=GEOJSON, html=True,
+                      files=EXPORT_MEDIA_TYPES, errors=(400, 401, 403)),
+)
 def sources_within(
     request: Request,
     store: StoreDep,
@@ -93,7 +107,12 @@ def sources_within(
     return _answer(request, frame, fmt, "within", title="半径范围内污染源", query=centre)
 
 
-@router.get("/stations/{sid}/sources", summary="Sources within a station's radius")
+@router.get(
+    "/stations/{sid}/sources", summary="Sources within a station's radius",
+    openapi_extra=read_extra(),
+    responses=answers(RadiusFeatureCollection, media_type=GEOJSON, html=True,
+                      files=EXPORT_MEDIA_TYPES, errors=(400, 401, 403, 404)),
+)
 def station_sources(
     request: Request,
     store: StoreDep,
@@ -113,7 +132,11 @@ def station_sources(
                    station=sid, radius_m=radius)
 
 
-@router.get("/priority", summary="Priority targets")
+@router.get(
+    "/priority", summary="Priority targets", openapi_extra=read_extra(),
+    responses=answers(RadiusFeatureCollection, media_type=GEOJSON, html=True,
+                      files=EXPORT_MEDIA_TYPES, errors=(400, 401, 403)),
+)
 def priority(
     request: Request,
     store: StoreDep,

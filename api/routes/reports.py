@@ -12,10 +12,13 @@ from api import charts, html
 from api.deps import StoreDep
 from api.params import refuse_unknown_params
 from api.responses import json_response, pick_format
+from api.schemas import Report as ReportDoc
+from api.schemas import answers, read_extra
 from geo.report_files import display_value, label_value, report_dict, write_csv, write_xlsx
 from geo.reports import BREAKDOWNS, CATEGORY_LABELS, LABELS, Report, View, build_report
 
-router = APIRouter(tags=["Reports"])
+# Handlers answer Response objects; the media types documented are those each route declares.
+router = APIRouter(tags=["Reports"], default_response_class=Response)
 
 REPORT_FORMATS = ("json", "html", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +39,11 @@ _NOTES = {
 }
 
 
-@router.get("/reports/summary", summary="Roll-ups by category, status, community, grid or station")
+@router.get(
+    "/reports/summary", summary="Roll-ups by category, status, community, grid or station",
+    openapi_extra=read_extra(),
+    responses=answers(ReportDoc, html=True, files=("text/csv", XLSX), errors=(400, 401, 403, 404)),
+)
 def report_summary(
     request: Request, store: StoreDep, by: By = "category", station: Station = None,
     f: Format = None,
