@@ -289,8 +289,7 @@ def export(
 ) -> None:
     """Export a layer (or the priority targets) for GIS tools and planners."""
     from geo.errors import InputError
-    from geo.io.shapefiles import check_shapefile_target
-    from geo.io.writers import export_frame
+    from geo.io.writers import check_shapefile_target, export_frame
     from geo.ledger import get_layer
     from geo.priority import flagged_sources
 
@@ -313,7 +312,7 @@ def export(
 
 def _written(frame: Any, output: Path, fmt: str) -> str:
     """Name what an export wrote: the file, or for a Shapefile the set of files."""
-    from geo.io.shapefiles import shapefile_paths
+    from geo.io.writers import shapefile_paths
 
     if fmt != "shp":
         return str(output)
@@ -434,8 +433,7 @@ def report(
 ) -> None:
     """Roll up the ledger: counts, purifier coverage, inspection rounds, monthly change."""
     from geo.errors import InputError
-    from geo.report_files import write_csv, write_xlsx
-    from geo.reports import build_report
+    from geo.reports import build_report, write_csv, write_xlsx
 
     if fmt is ReportFormat.XLSX and output is None:
         raise InputError("--format xlsx needs -o/--output FILE.xlsx")
@@ -457,8 +455,7 @@ def report(
 
 
 def _print_report(built: Any) -> None:
-    from geo.report_files import display_value
-    from geo.reports import LABELS
+    from geo.reports import LABELS, display_value
 
     for view in built.views:
         table = Table(title=view.title)

@@ -427,8 +427,8 @@ def median_ms(func: Callable[[object], object], items: Sequence[object]) -> floa
 def radius_parts(store: GeoPackageStore, points: np.ndarray) -> list[tuple[str, float]]:
     """Time the radius query with the snapshot and the uncached path it replaces."""
     from geo import radius
-    from geo.ledger import get_layer
     from geo.geodesy import search_box
+    from geo.ledger import get_layer
 
     layer = get_layer("sources")
 

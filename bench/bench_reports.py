@@ -46,8 +46,7 @@ def median_s(fn: Callable[[], object], runs: int) -> float:
 def bench_store(label: str, store: object, runs: int) -> None:
     """Print one table of medians for an opened store holding the demo ledger."""
     from geo.priority import flagged_sources
-    from geo.report_files import write_csv, write_xlsx
-    from geo.reports import BREAKDOWNS, build_report, monthly_trend
+    from geo.reports import BREAKDOWNS, build_report, monthly_trend, write_csv, write_xlsx
 
     def baseline() -> None:
         flagged_sources(store)  # type: ignore[arg-type]

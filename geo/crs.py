@@ -208,7 +208,7 @@ def _as_arrays(x: ArrayLike, y: ArrayLike) -> Pair:
 
 def _out(a: FloatArray) -> FloatArray:
     """Give 0-d results back as numpy float scalars, so scalars in, scalars out."""
-    return a[()] if a.ndim == 0 else a  # type: ignore[no-any-return]
+    return a[()] if a.ndim == 0 else a
 
 
 def _in_china(lon: FloatArray, lat: FloatArray) -> NDArray[np.bool_]:
@@ -562,7 +562,7 @@ def _transform_geometry(geom: G, convert: Callable[..., Pair], label: str, recor
         a, b = convert(xy[:, 0], xy[:, 1], crs=label, record=record)
         return np.column_stack([a, b])
 
-    return shapely.transform(geom, _coords)  # type: ignore[no-any-return]
+    return shapely.transform(geom, _coords)
 
 
 def geometry_to_lonlat(geom: G, *, crs: str, record: str | None = None) -> G:

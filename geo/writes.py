@@ -30,7 +30,8 @@ from geo.errors import (
 )
 from geo.inspections import inspection_effect, recomputed_effect
 from geo.ledger import SYSTEM_FIELDS, Feature, Layer, get_layer, now_utc, validate_id
-from geo.store._frames import (
+from geo.store.base import Query, Store, Transaction, WriteMode, WriteSummary
+from geo.store.records import (
     Record,
     check_version,
     merged_record,
@@ -38,7 +39,6 @@ from geo.store._frames import (
     prepare_records,
     refuse_id_change,
 )
-from geo.store.base import Query, Store, Transaction, WriteMode, WriteSummary
 
 __all__ = [
     "create",

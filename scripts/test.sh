@@ -9,4 +9,5 @@ pg_line="$(bash scripts/pg-setup.sh | tail -n 1)"
 eval "$pg_line"
 echo "PostGIS test database: $ZONEWATCH_TEST_PG"
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Zonewatch's test suite: tests mirror the packages (geo, api, maps)."""

@@ -14,8 +14,19 @@ from api.params import refuse_unknown_params
 from api.responses import json_response, pick_format
 from api.schemas import Report as ReportDoc
 from api.schemas import answers, read_extra
-from geo.report_files import display_value, label_value, report_dict, write_csv, write_xlsx
-from geo.reports import BREAKDOWNS, CATEGORY_LABELS, LABELS, Report, View, build_report
+from geo.reports import (
+    BREAKDOWNS,
+    CATEGORY_LABELS,
+    LABELS,
+    Report,
+    View,
+    build_report,
+    display_value,
+    label_value,
+    report_dict,
+    write_csv,
+    write_xlsx,
+)
 
 # Handlers answer Response objects; the media types documented are those each route declares.
 router = APIRouter(tags=["Reports"], default_response_class=Response)

@@ -16,8 +16,8 @@ Numbers, coordinates and WKT are never touched: only ``str`` values are, and
 a plain number written as text (``-12.5``) cannot carry a formula.
 
 Every writer of spreadsheet files calls these helpers: the exports
-(:mod:`geo.io.writers`, :mod:`geo.io.xlsx`) and the reports
-(:mod:`geo.report_files`).
+(:mod:`geo.io.writers`) and the reports
+(:mod:`geo.reports.files`).
 """
 
 from __future__ import annotations

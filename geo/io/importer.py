@@ -2,7 +2,7 @@
 
 Rows are numbered as the file numbers them (the line of a CSV, the row of
 a spreadsheet, else the feature from 1 in file order; see
-:meth:`geo.io.readers.RawTable.row_number`), so a message such as ``row 7:
+:meth:`geo.io.table.RawTable.row_number`), so a message such as ``row 7:
 field 'category': 'cafe' is not one of ...`` points at the record to fix.
 A :class:`~geo.errors.RowError` carries the number; its reason does not
 repeat it (callers print ``row 7: <reason>``).
@@ -31,8 +31,9 @@ from geo import crs as crs_mod
 from geo import writes
 from geo.errors import ImportRejectedError, InputError, RowError
 from geo.io.columns import CRS_COLUMNS, canonical_value
-from geo.io.readers import RawTable, read_raw
+from geo.io.readers import read_raw
 from geo.io.safety import MAX_UNZIPPED_BYTES
+from geo.io.table import RawTable
 from geo.ledger import (
     SYSTEM_FIELDS,
     Layer,

@@ -1,4 +1,13 @@
-"""Ledger stores: one interface, a GeoPackage file or a PostGIS database."""
+"""Ledger stores: one interface, a GeoPackage file or a PostGIS database.
+
+Modules: ``base`` (the :class:`Store` and transaction interfaces), ``records`` (what
+both stores do alike before any SQL: records, ids, checks), and one package per
+implementation, ``gpkg`` and ``postgis``, imported lazily by :func:`open_store` so
+that PostGIS's driver is needed only by whoever opens a ``postgresql://`` store.
+
+May import: ``geo.ledger``, ``geo.errors``, ``geo.geodesy`` and ``geo.radius``; never
+``geo.writes`` (which writes through a store), ``geo.io``, the web layer or maps.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,8 @@ from contextlib import closing
 from pathlib import Path
 
 from geo.errors import StoreError
-from geo.store._frames import new_id
 from geo.store.base import HistoryEntry, Query, Store, WriteMode, WriteSummary
+from geo.store.records import new_id
 
 __all__ = [
     "HistoryEntry",

@@ -23,7 +23,7 @@ import pandas as pd
 from geo.ledger import Feature, Layer
 
 if TYPE_CHECKING:
-    from geo.store._frames import Record
+    from geo.store.records import Record
 
 __all__ = [
     "MAX_STORE_INT",

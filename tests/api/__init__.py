@@ -1,0 +1,1 @@
+"""Tests of the HTTP service and its pages, on both stores."""

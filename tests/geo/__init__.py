@@ -1,0 +1,1 @@
+"""Tests of the domain package geo."""

@@ -1,3 +1,5 @@
+"""The ledger model: fields, values, geometries and ids that are taken or refused."""
+
 import pytest
 import shapely
 from shapely import LineString, Point, Polygon

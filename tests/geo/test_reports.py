@@ -11,10 +11,10 @@ import pytest
 import shapely
 
 from geo import writes
-from geo._demo_inspections import ROUND_WINDOWS
 from geo.demo import load_demo
+from geo.demo.inspections import ROUND_WINDOWS
 from geo.errors import InputError, NotFoundError
-from geo.inspections import campaign_progress
+from geo.inspections import campaign_progress, due_sources
 from geo.ledger import CATEGORIES, Feature
 from geo.priority import flagged_sources, summarize_priority
 from geo.reports import (
@@ -28,7 +28,6 @@ from geo.reports import (
     purifier_coverage,
     round_coverage,
 )
-from geo.rounds import due_sources
 from geo.store import Store
 from tests.conftest import STORE_KINDS, make_store
 

@@ -1,3 +1,5 @@
+"""Imports into a layer: all rows or none, every rejected row numbered and explained."""
+
 import json
 
 import pytest

@@ -1,3 +1,5 @@
+"""Exports in every format, read back by GDAL and openpyxl."""
+
 import csv
 import io
 import json

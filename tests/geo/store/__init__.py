@@ -1,0 +1,1 @@
+"""Tests of the stores: one contract suite for both, and each store's own."""

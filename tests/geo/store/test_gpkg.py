@@ -28,9 +28,9 @@ from shapely import LineString, MultiPolygon, Point, Polygon
 from geo import writes
 from geo.ledger import LAYERS, Feature
 from geo.store import Query
-from geo.store._gpkg_binary import decode_geometries, encode_geometries, envelope
-from geo.store._gpkg_schema import connect
 from geo.store.gpkg import GeoPackageStore
+from geo.store.gpkg.binary import decode_geometries, encode_geometries, envelope
+from geo.store.gpkg.schema import connect
 
 REPO = Path(__file__).resolve().parents[3]
 GEO_LAYERS = [name for name, layer in LAYERS.items() if layer.has_geometry]

@@ -24,8 +24,9 @@ from shapely import LineString, Point, Polygon
 from geo import writes
 from geo.errors import DuplicateIdError, StoreError, ValidationError
 from geo.ledger import LAYERS, Feature
-from geo.store import Query, _pg_radius
+from geo.store import Query
 from geo.store.postgis import PostGISStore
+from geo.store.postgis import radius as pg_radius
 from tests.conftest import pg_url
 
 pytestmark = pytest.mark.postgis
@@ -221,8 +222,8 @@ def test_radius_query_uses_the_geography_index(pg):
     points = shapely.points(113.3 + rng.random(n) * 0.8, 34.5 + rng.random(n) * 0.6)
     writes.write_frame(pg, "sources", _sources_frame(list(points)), mode="append", actor="t")
     params = {"lon": STATION[0], "lat": STATION[1], "radius_m": 3000.0}
-    params["wide_m"] = _pg_radius.widened(3000.0)
-    plan = _explain(pg, _pg_radius.within_sql(pg.schema, LAYERS["sources"]), params)
+    params["wide_m"] = pg_radius.widened(3000.0)
+    plan = _explain(pg, pg_radius.within_sql(pg.schema, LAYERS["sources"]), params)
     print(plan)
     assert "sources_geog_gist" in plan and "Seq Scan" not in plan
 
@@ -235,8 +236,8 @@ def test_priority_query_uses_the_station_index(pg):
     )
     writes.write_frame(pg, "stations", frame, mode="append", actor="t")
     writes.write_frame(pg, "sources", _sources_frame([Point(*STATION)]), mode="append", actor="t")
-    params = {"radius_m": None, "wide_m": _pg_radius.widened(3000.0), "ids": None}
-    plan = _explain(pg, _pg_radius.flag_sql(pg.schema), params)
+    params = {"radius_m": None, "wide_m": pg_radius.widened(3000.0), "ids": None}
+    plan = _explain(pg, pg_radius.flag_sql(pg.schema), params)
     print(plan)
     assert plan.count("stations_geog_gist") == 2 and "Seq Scan on stations" not in plan
 
@@ -248,8 +249,8 @@ def test_priority_of_a_page_of_ids_reads_only_those_sources(pg):
     with psycopg.connect(pg_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(pg.schema, "sources")))
     some = pg.read("sources", query=Query(limit=100, offset=500))["id"].tolist()
-    params = {"radius_m": None, "wide_m": _pg_radius.widened(3000.0), "ids": some}
-    plan = _explain(pg, _pg_radius.flag_sql(pg.schema), params)
+    params = {"radius_m": None, "wide_m": pg_radius.widened(3000.0), "ids": some}
+    plan = _explain(pg, pg_radius.flag_sql(pg.schema), params)
     print(plan)
     assert "Index Cond: (id = ANY" in plan and "Seq Scan on sources" not in plan
 
@@ -343,7 +344,7 @@ def test_sphere_prefilter_never_drops_a_spheroid_hit():
     least, worst = rows[0]
     print(f"sphere/spheroid distance ratio: {least:.5f} .. {worst:.5f}")
     assert 0.99 < least < 1.0 < worst < 1.01  # both directions: nearest search widens too
-    assert _pg_radius.widened(3000.0) >= 3000.0 * worst + 0.5
+    assert pg_radius.widened(3000.0) >= 3000.0 * worst + 0.5
 
 
 def test_no_stations_means_no_priority(pg):
