@@ -299,3 +299,27 @@ def history_jsons(layer: Layer, records: Sequence[Record]) -> list[str]:
                                "geometry": wkt})
         for r, wkt in zip(records, wkts, strict=True)
     ]
+
+
+def history_rows(
+    layer: Layer,
+    operation: str,
+    *,
+    actor: str,
+    at: str,
+    before: Sequence[Record] | None,
+    after: Sequence[Record] | None,
+) -> list[tuple[Any, ...]]:
+    """Return history rows ``(layer, fid, operation, actor, at, before, after)``, one per record.
+
+    ``before`` and ``after`` are aligned by position (either may be None: a
+    create has no before, a delete no after); snapshots are :func:`history_jsons`.
+    """
+    side = before if before is not None else after
+    if not side:
+        return []
+    empty: list[str | None] = [None] * len(side)
+    befores = history_jsons(layer, before) if before is not None else empty
+    afters = history_jsons(layer, after) if after is not None else empty
+    return [(layer.name, r.fid, operation, str(actor), at, b, a)
+            for r, b, a in zip(side, befores, afters, strict=True)]

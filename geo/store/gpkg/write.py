@@ -23,7 +23,7 @@ from geo.store.gpkg.rows import (
     select_list,
 )
 from geo.store.gpkg.schema import FID, GEOM, rtree_name
-from geo.store.records import Record, history_jsons
+from geo.store.records import Record, history_rows
 
 __all__ = [
     "fetch_by_ids",
@@ -154,16 +154,5 @@ def log_changes(
     after: Sequence[Record] | None,
 ) -> None:
     """Append one history row per record (``before``/``after`` aligned by position)."""
-    side = before if before is not None else after
-    if not side:
-        return
-    empty = [None] * len(side)
-    before_json = history_jsons(layer, before) if before is not None else empty
-    after_json = history_jsons(layer, after) if after is not None else empty
-    conn.executemany(
-        _HISTORY_SQL,
-        [
-            (layer.name, r.fid, operation, str(actor), at, b, a)
-            for r, b, a in zip(side, before_json, after_json, strict=True)
-        ],
-    )
+    rows = history_rows(layer, operation, actor=actor, at=at, before=before, after=after)
+    conn.executemany(_HISTORY_SQL, rows)

@@ -21,7 +21,7 @@ from geo.ledger import Layer
 from geo.store.base import Operation, Query
 from geo.store.postgis.frames import row_to_feature
 from geo.store.postgis.sql import HISTORY, insert_columns, select_list, table, where_clause
-from geo.store.records import Record, history_jsons
+from geo.store.records import Record, history_rows
 
 __all__ = ["PostGISTransaction"]
 
@@ -118,15 +118,10 @@ class PostGISTransaction:
         before: Sequence[Record] | None,
         after: Sequence[Record] | None,
     ) -> None:
-        """Append one history row per record (snapshots as :func:`history_jsons` writes them)."""
-        side = before if before is not None else after
-        if not side:
+        """Append one history row per record (:func:`geo.store.records.history_rows`)."""
+        rows = history_rows(layer, operation, actor=actor, at=at, before=before, after=after)
+        if not rows:
             return
-        empty: list[str | None] = [None] * len(side)
-        befores = history_jsons(layer, before) if before is not None else empty
-        afters = history_jsons(layer, after) if after is not None else empty
-        rows = [[layer.name, r.fid, operation, str(actor), at, b, a]
-                for r, b, a in zip(side, befores, afters, strict=True)]
         columns = sql.SQL(", ").join(map(sql.Identifier, _HISTORY_COLUMNS))
         history = table(self._schema, HISTORY)
         if len(rows) >= _BULK_ROWS:
@@ -147,18 +142,23 @@ class PostGISTransaction:
         found = self._conn.execute(statement, [layer.name, sorted({str(i) for i in ids})])
         return {str(fid): op for fid, op in found.fetchall()}
 
-    def _copy(self, target: sql.Composable, columns: sql.Composable, rows: list[list[Any]]) -> None:
-        with self._conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
-                target, columns)) as pipe:
+    def _copy(
+        self, target: sql.Composable, columns: sql.Composable, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        with self._conn.cursor().copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(target, columns)
+        ) as pipe:
             for row in rows:
                 pipe.write_row(row)
 
     def _stage(self, layer: Layer, rows: list[list[Any]]) -> sql.Identifier:
         """Copy ``rows`` into a new temporary table shaped like the layer's; return its name."""
         stage = sql.Identifier(f"_zw_stage_{next(_stages)}")
-        self._conn.execute(sql.SQL(
-            "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-                stage, self._table(layer)))
+        self._conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                stage, self._table(layer)
+            )
+        )
         self._copy(stage, insert_columns(layer), rows)
         return stage
 
