@@ -10,7 +10,6 @@ Days are UTC days: the history is stamped in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -18,22 +17,18 @@ import pandas as pd
 import shapely
 
 from geo import radius as radius_engine
-from geo.errors import DeletedIdError, InputError
+from geo.errors import InputError
 from geo.ledger import get_layer
 from geo.priority import join_derived, priority_order
 from geo.store.base import Query, Store
 
 __all__ = [
-    "deleted_ids",
     "end_of_day",
     "filter_frame",
     "flagged_as_of",
     "read_as_of",
-    "refuse_deleted_ids",
 ]
 
-#: Up to this many ids are looked up one by one; more read the layer's last entries at once.
-_FEW_IDS = 20
 
 
 def end_of_day(day: str) -> str:
@@ -119,41 +114,3 @@ def flagged_as_of(
     stations = read_as_of(store, "stations", day=day)
     flags = radius_engine.flag_priority(sources, stations, radius_m=radius_m).to_frame()
     return join_derived(sources, priority_order(flags) if only_priority else flags)
-
-
-def deleted_ids(store: Store, layer: str, ids: Iterable[str]) -> list[str]:
-    """Return, sorted, those of ``ids`` whose last change in ``layer`` is a delete.
-
-    Examples
-    --------
-    >>> deleted_ids(store, "sources", ["S-far", "S-near"])  # doctest: +SKIP
-    ['S-far']
-    """
-    target = get_layer(layer)
-    wanted = {str(fid) for fid in ids}
-    if not wanted:
-        return []
-    if len(wanted) <= _FEW_IDS:
-        entries = [e for fid in wanted for e in store.history(target.name, fid)[-1:]]
-    else:  # one query for a big import instead of one per row
-        latest = store.history_until(target.name, end_of_day("9999-12-31"))
-        entries = [e for e in latest if e.fid in wanted]
-    return sorted(e.fid for e in entries if e.operation == "delete")
-
-
-def refuse_deleted_ids(store: Store, layer: str, ids: Iterable[str]) -> None:
-    """Raise DeletedIdError when a new feature would take the id of a deleted one.
-
-    The deleted feature's history (and a source's inspections) stay under its
-    id, so an unrelated feature created under it would inherit them; bringing
-    the same feature back is a restore (an upsert or replace import).
-    """
-    gone = deleted_ids(store, layer, ids)
-    if not gone:
-        return
-    shown = ", ".join(map(repr, gone[:5])) + (" ..." if len(gone) > 5 else "")
-    raise DeletedIdError(
-        f"id(s) {shown} belonged to deleted feature(s) of layer {layer!r} whose history is "
-        "kept; choose another id (or, to restore the same feature, import it with mode "
-        "'upsert')"
-    )

@@ -94,7 +94,9 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature
     at = now_utc()
     with store.transaction() as tx:
         _refuse_taken(tx, target, [record.fid])
-        source = _inspected_source(tx, record) if target.name == "inspections" else None
+        source = None
+        if target.name == "inspections":
+            source = _source_of(tx, str(record.properties["source_id"]), recorded=True)
         stored = _stamp(record, version=1, at=at)
         tx.insert(target, [stored])
         tx.append_history(target, "create", actor=actor, at=at, before=None, after=[stored])
@@ -328,21 +330,20 @@ def _next_version(record: Record) -> int:
 # -- inspections and their sources ---------------------------------------------------------
 
 
-def _source_of(tx: Transaction, source_id: str) -> Record:
-    """Return the source an inspection names, or raise a ValidationError on ``source_id``."""
-    found = tx.rows(get_layer("sources"), [source_id])
-    if source_id not in found:
-        raise ValidationError(f"field 'source_id': no source {source_id!r} to inspect",
-                              field="source_id")
-    return found[source_id]
+def _source_of(tx: Transaction, source_id: str, *, recorded: bool = False) -> Record:
+    """Return the source an inspection names.
 
-
-def _inspected_source(tx: Transaction, inspection: Record) -> Record:
-    source_id = str(inspection.properties["source_id"])
+    An unknown source is a NotFoundError when an inspection is recorded for it
+    (the source is what is missing) and a ValidationError on ``source_id`` when
+    an inspection is edited to name it (the edit is what is wrong).
+    """
     found = tx.rows(get_layer("sources"), [source_id])
-    if source_id not in found:
+    if source_id in found:
+        return found[source_id]
+    if recorded:
         raise NotFoundError(f"no source {source_id!r} to inspect")
-    return found[source_id]
+    raise ValidationError(f"field 'source_id': no source {source_id!r} to inspect",
+                          field="source_id")
 
 
 def _apply_effect(
