@@ -83,6 +83,7 @@ def _open_and_seed(settings: Settings) -> Store:
 
 def _include_routes(app: FastAPI) -> None:
     from api.auth import protect_reads
+    from api.pages import ledger_list, signin, source_pages
     from api.routes import docs, edits, features, history, imports, inspections, radius
     from api.routes import maps as map_routes
     from api.routes import reports as report_routes
@@ -99,3 +100,6 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(report_routes.router)
     app.include_router(map_routes.router)
     app.include_router(docs.router)
+    app.include_router(signin.router)
+    app.include_router(ledger_list.router)
+    app.include_router(source_pages.router)  # after every fixed /ledger/... path

@@ -1,30 +1,43 @@
-"""Bearer-token access: who is calling and whether their role may do it.
+"""Who is calling and whether their role may do it: bearer tokens and signed-in sessions.
 
-Writes need an ``editor`` or ``admin`` token. Reads are open unless
-``Settings.read_requires_token`` is set, then they need ``viewer`` or
-higher (``/healthz``, ``/api``, ``/docs`` and ``/assets/`` stay open: they
-hold no ledger data). No token or an unknown or
-revoked one answers 401 with ``WWW-Authenticate: Bearer``; a valid token
-whose role may not answers 403.
+Programs send a bearer token; people sign in (:mod:`api.sessions`) and a
+session counts wherever a token of its account's role does. Writes need an
+``editor`` or ``admin``. Reads are open unless ``Settings.read_requires_token``
+is set, then they need ``viewer`` or higher (``/healthz``, ``/api``,
+``/docs``, ``/assets/`` and the sign-in pages stay open: they hold no ledger
+data). Without a valid token or session a program gets 401 with
+``WWW-Authenticate: Bearer`` and a browser is sent to the sign-in page; a
+caller whose role may not gets 403. A change made through a session also
+needs the session's CSRF token.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from api.deps import get_settings, get_store
-from geo.store.base import TokenRecord
+from api.responses import wants_html
+from api.sessions import Caller, check_csrf_header, session_caller
 from geo.tokens import role_allows, verify_token
 
-__all__ = ["EditorDep", "actor_of", "protect_reads", "require_role"]
+__all__ = ["Caller", "EditorDep", "SignInRequired", "actor_of", "protect_reads", "require_role"]
 
-# Probes, the API description and static assets reveal no ledger data.
-_OPEN_PATHS = frozenset({"/healthz", "/api", "/docs"})
+# Probes, the API description, static assets and the sign-in pages reveal no ledger data.
+_OPEN_PATHS = frozenset({"/healthz", "/api", "/docs", "/login", "/logout", "/lang"})
 _OPEN_PREFIXES = ("/assets/",)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="zonewatch"'}
+
+
+class SignInRequired(Exception):
+    """A browser asked for a page that needs a signed-in account: send it to ``/login``."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.location = "/login?next=" + quote(next_path, safe="/")
 
 
 def _bearer(request: Request) -> str | None:
@@ -35,19 +48,36 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def require_role(request: Request, needed: str) -> TokenRecord:
-    """Return the caller's token record; 401 without a valid token, 403 if its role may not."""
-    token = _bearer(request)
-    record = verify_token(get_store(request), token) if token else None
+def _token_caller(request: Request, token: str) -> Caller:
+    record = verify_token(get_store(request), token)
     if record is None:
-        detail = "a valid bearer token is required" if token is None else "unknown or revoked token"
-        raise HTTPException(401, detail, headers=_CHALLENGE)
-    if not role_allows(record.role, needed):
-        raise HTTPException(403, f"role {record.role!r} may not do this; it needs {needed!r}")
-    return record
+        raise HTTPException(401, "unknown or revoked token", headers=_CHALLENGE)
+    return Caller(name=record.name, role=record.role, actor=f"{record.name}#{record.id}",
+                  via="token")
 
 
-def _editor(request: Request) -> TokenRecord:
+def _next_path(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def require_role(request: Request, needed: str) -> Caller:
+    """Return the caller; 401 (or, for a browser, the sign-in page) without one, 403 if too low."""
+    token = _bearer(request)
+    caller = _token_caller(request, token) if token else session_caller(request)
+    if caller is None:
+        if request.method == "GET" and wants_html(request):
+            raise SignInRequired(_next_path(request))
+        raise HTTPException(401, "a valid bearer token or a signed-in session is required",
+                            headers=_CHALLENGE)
+    if not role_allows(caller.role, needed):
+        raise HTTPException(403, f"role {caller.role!r} may not do this; it needs {needed!r}")
+    if caller.via == "session":
+        check_csrf_header(request)
+    return caller
+
+
+def _editor(request: Request) -> Caller:
     return require_role(request, "editor")
 
 
@@ -59,12 +89,12 @@ def _reads(request: Request) -> None:
         require_role(request, "viewer")
 
 
-EditorDep = Annotated[TokenRecord, Depends(_editor)]
+EditorDep = Annotated[Caller, Depends(_editor)]
 
 
-def actor_of(record: TokenRecord) -> str:
-    """Return how the history names the holder of ``record`` (``name#id``)."""
-    return f"{record.name}#{record.id}"
+def actor_of(caller: Caller) -> str:
+    """Return how the history names ``caller`` (``name#id`` for a token, else the username)."""
+    return caller.actor
 
 
 def protect_reads(app: FastAPI) -> None:

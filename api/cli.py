@@ -378,6 +378,8 @@ def token_list(store: StoreOpt = None) -> None:
     with _opened(store) as opened:
         records = opened.tokens.records()
     table = Table("id", "name", "role", "created_at", "revoked_at")
+    for column in table.columns:  # a narrow terminal or a pipe folds cells, never cuts them
+        column.overflow = "fold"
     for r in records:
         table.add_row(str(r.id), r.name, r.role, r.created_at, r.revoked_at or "")
     out.print(table)
@@ -394,6 +396,104 @@ def token_revoke(
         record = opened.tokens.revoke(token_id)
     out.print(f"token {record.id} ({record.name}) revoked at {record.revoked_at}",
               highlight=False, markup=False)
+
+
+user_app = typer.Typer(no_args_is_help=True,
+                       help="Staff accounts for the browser: add, list, disable, passwords.")
+app.add_typer(user_app, name="user")
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of stdin (for scripts).")]
+
+
+def _password(from_stdin: bool) -> str:
+    """Read the password from stdin's first line, or ask for it twice at the terminal."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("add")
+@_domain_errors
+def user_add(
+    username: Annotated[str, typer.Argument(help="The sign-in name (no spaces).")],
+    role: Annotated[RoleChoice, typer.Option("--role", help="viewer, editor or admin.")],
+    password_stdin: PasswordStdin = False,
+    store: StoreOpt = None,
+) -> None:
+    """Open a staff account (only an argon2 hash of the password is stored)."""
+    from geo.accounts import add_account
+
+    password = _password(password_stdin)
+    with _opened(store, create=True) as opened:
+        record = add_account(opened, username=username, role=role.value, password=password)
+    _say(f"account {record.username} ({record.role}) added")
+
+
+@user_app.command("list")
+@_domain_errors
+def user_list(store: StoreOpt = None) -> None:
+    """List accounts: username, role, created, disabled (never passwords)."""
+    with _opened(store) as opened:
+        records = opened.accounts.records()
+    table = Table("username", "role", "created_at", "disabled_at")
+    for column in table.columns:  # a narrow terminal or a pipe folds cells, never cuts them
+        column.overflow = "fold"
+    for r in records:
+        table.add_row(escape(r.username), r.role, r.created_at, r.disabled_at or "")
+    out.print(table)
+
+
+@user_app.command("disable")
+@_domain_errors
+def user_disable(username: Annotated[str, typer.Argument()], store: StoreOpt = None) -> None:
+    """Stop an account signing in and end its sessions at once."""
+    from geo.accounts import disable_account
+
+    with _opened(store) as opened:
+        record = disable_account(opened, username)
+    _say(f"account {record.username} disabled at {record.disabled_at}")
+
+
+@user_app.command("enable")
+@_domain_errors
+def user_enable(username: Annotated[str, typer.Argument()], store: StoreOpt = None) -> None:
+    """Let a disabled account sign in again."""
+    from geo.accounts import enable_account
+
+    with _opened(store) as opened:
+        record = enable_account(opened, username)
+    _say(f"account {record.username} enabled")
+
+
+@user_app.command("passwd")
+@_domain_errors
+def user_passwd(
+    username: Annotated[str, typer.Argument()],
+    password_stdin: PasswordStdin = False,
+    store: StoreOpt = None,
+) -> None:
+    """Set a new password; the account's open sessions end."""
+    from geo.accounts import set_password
+
+    password = _password(password_stdin)
+    with _opened(store) as opened:
+        record = set_password(opened, username, password)
+    _say(f"password of {record.username} changed; its sessions ended")
+
+
+@user_app.command("role")
+@_domain_errors
+def user_role(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[RoleChoice, typer.Argument(help="viewer, editor or admin.")],
+    store: StoreOpt = None,
+) -> None:
+    """Change an account's role."""
+    from geo.accounts import set_role
+
+    with _opened(store) as opened:
+        record = set_role(opened, username, role.value)
+    _say(f"account {record.username} is now {record.role}")
 
 
 class ReportBy(StrEnum):

@@ -17,10 +17,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.auth import SignInRequired
+from api.html import page_lang, render
+from api.page_words import word
+from api.responses import wants_html
 from geo import errors as geo_errors
 
 __all__ = [
@@ -49,8 +53,8 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
 
 def problem_response(
     request: Request, status: int, title: str, detail: str | None = None, **extra: Any
-) -> JSONResponse:
-    """Return an ``application/problem+json`` response."""
+) -> Response:
+    """Return an ``application/problem+json`` response, or for a browser an HTML page of it."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
@@ -60,7 +64,28 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    if wants_html(request):
+        page = _problem_page(request, body)
+        if page is not None:
+            return page
     return JSONResponse(_encodable(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _problem_page(request: Request, body: dict[str, Any]) -> Response | None:
+    """Render a problem as a page for a person; None when the page itself cannot be built."""
+    status = int(body["status"])
+    try:
+        lang = page_lang(request)
+    except ValueError:  # the problem may be the lang parameter itself
+        lang = "zh"
+    try:
+        return render(request, "error.html", status_code=status, lang=lang,
+                      heading=word(f"status_{status}", lang) if status >= 400 else body["title"],
+                      status=status, detail=_encodable(body.get("detail")),
+                      rejected=_encodable(body.get("rejected")))
+    except Exception:  # noqa: BLE001 - e.g. the store is down: the JSON problem still answers
+        log.warning("could not render the error page for %s", request.url.path, exc_info=True)
+        return None
 
 
 def _encodable(value: Any) -> Any:
@@ -78,7 +103,7 @@ def _encodable(value: Any) -> Any:
     return value
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     for cls, status, title in _STATUS:
         if isinstance(exc, cls):
             extra: dict[str, Any] = {}
@@ -124,7 +149,7 @@ def _generic_detail(exc: Exception) -> str:
     return "value refused by the database" + (f" (field {field!r})" if field else "")
 
 
-async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for error in exc.errors():
@@ -159,7 +184,7 @@ def _routes(app: FastAPI) -> Iterable[Any]:
     return list(iter_route_contexts(app.router.routes))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else None
@@ -171,13 +196,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s", request.url.path, exc_info=exc)
     return problem_response(request, 500, "Internal error", "the server could not answer")
 
 
+def _sign_in_first(request: Request, exc: Exception) -> Response:
+    # a browser asking for a page that needs an account goes to the sign-in form, then back
+    location = exc.location if isinstance(exc, SignInRequired) else "/login"
+    return RedirectResponse(location, status_code=303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
+    app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(geo_errors.ZonewatchError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -4,55 +4,49 @@ Autoescaping is on for every template: ledger text is shown as text.
 Ledger codes (``bbq``, ``operating``) are shown by their name in the page's
 language with the code beside it, ``露天烧烤 (bbq)``, so a reader sees the
 words and a script writer the value to filter by; booleans read 是/否.
-The words come from the map's vocabulary (:mod:`maps.i18n`), so the map
-and the tables name things alike.
+The words come from :mod:`geo.vocabulary`, as on the map and in the
+labelled exports, so every view names things alike.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from maps.i18n import labels
+from api.page_words import word
+from api.sessions import csrf_token, remember_anonymous_csrf, signed_in
+from geo import vocabulary
+from geo.ledger_table import local_time
+from geo.vocabulary import CODE_LABELS
+from maps.i18n import labels, normalize_lang
 
-__all__ = ["cell_text", "field_label", "render"]
+__all__ = ["LANG_COOKIE", "cell_text", "field_label", "local_time", "page_lang", "render"]
 
-# field -> the maps.i18n group naming its coded values
-_CODED = {"category": "categories", "status": "statuses", "fume_purifier": "purifier",
-          "level": "levels"}
-# what the map's vocabulary does not cover: inspection results and table-only fields
-_RESULTS = {
-    "zh": {"compliant": "合格", "violation": "违规", "closed_down": "取缔", "not_found": "未找到"},
-    "en": {"compliant": "compliant", "violation": "violation", "closed_down": "closed down",
-           "not_found": "not found"},
-}
-_FIELDS = {
-    "zh": {"subdistrict": "街道", "notes": "备注", "demo": "演示数据", "orig_crs": "原坐标系",
-           "orig_wkt": "原坐标（WKT）", "updated_at": "更新时间", "version": "版本",
-           "stations": "覆盖的监测点", "level": "级别", "radius_m": "半径（米）",
-           "source_id": "污染源编号", "date": "日期", "round": "轮次", "inspector": "检查人",
-           "result": "检查结果", "station": "监测点"},
-    "en": {"subdistrict": "Subdistrict", "notes": "Notes", "demo": "Demonstration data",
-           "orig_crs": "Original CRS", "orig_wkt": "Original coordinates (WKT)",
-           "updated_at": "Updated", "version": "Version", "stations": "Stations",
-           "level": "Level", "radius_m": "Radius (m)", "source_id": "Source id", "date": "Date",
-           "round": "Round", "inspector": "Inspector", "result": "Result",
-           "station": "Station"},
-}
+#: The cookie the language switch sets: a person's choice holds on every page.
+LANG_COOKIE = "zw_lang"
 
+def page_lang(request: Request) -> str:
+    """Return the page language: ``?lang=`` when given, else the switch's cookie, else ``zh``.
 
-def _names(field: str, lang: str) -> dict[str, Any]:
-    """Return the names of the coded values of ``field`` in ``lang`` (empty: not coded)."""
-    vocab = labels(lang)
-    if field == "result":
-        return _RESULTS[str(vocab["html_lang"])[:2]]
-    group = vocab.get(_CODED.get(field, ""))
-    return group if isinstance(group, dict) else {}
+    Raises
+    ------
+    InputError
+        ``?lang=`` names another language (a cookie that does is ignored).
+    """
+    asked = request.query_params.get("lang")
+    if asked is not None:
+        return normalize_lang(asked)
+    try:
+        return normalize_lang(request.cookies.get(LANG_COOKIE, "zh"))
+    except ValueError:
+        return "zh"
 
 
 def cell_text(value: Any, field: str, *, lang: str = "zh") -> str:
@@ -71,7 +65,8 @@ def cell_text(value: Any, field: str, *, lang: str = "zh") -> str:
         return str(labels(lang)["yes" if value else "no"])
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    name = _names(field, lang).get(value) if isinstance(value, str) else None
+    names = CODE_LABELS["en" if lang == "en" else "zh"].get(field, {})
+    name = names.get(value) if isinstance(value, str) else None
     # a name equal to its code (English statuses) says nothing twice
     return str(value) if name is None or name == value else f"{name} ({value})"
 
@@ -84,11 +79,7 @@ def field_label(field: str, *, lang: str = "zh") -> str:
     >>> field_label("category"), field_label("unheard_of")
     ('类别', 'unheard_of')
     """
-    vocab = labels(lang)
-    fields = vocab.get("fields")
-    known = {**(fields if isinstance(fields, dict) else {}),
-             **_FIELDS[str(vocab["html_lang"])[:2]]}
-    return str(known.get(field, field))
+    return vocabulary.field_label(field, lang)
 
 
 @pass_context
@@ -97,8 +88,44 @@ def _cell_filter(context: Context, value: Any, field: str) -> str:
 
 
 @pass_context
+def _label_filter(context: Context, value: Any, field: str) -> str:
+    # a code's label alone, for staff pages; booleans read 是/否
+    lang = context.get("lang") or "zh"
+    if isinstance(value, bool | np.bool_):
+        return cell_text(bool(value), field, lang=lang)
+    return vocabulary.code_label(field, value, lang)
+
+
+@pass_context
 def _field_filter(context: Context, field: str) -> str:
     return field_label(field, lang=context.get("lang") or "zh")
+
+
+@pass_context
+def _word(context: Context, key: str, **values: object) -> str:
+    return word(key, context.get("lang") or "zh", **values)
+
+
+@pass_context
+def _has_route(context: Context, path: str) -> bool:
+    # the navigation shows a page's link only once that page exists
+    request = context.get("request")
+    if request is None:
+        return False
+    paths = getattr(request.app.state, "route_paths", None)
+    if paths is None:
+        paths = request.app.state.route_paths = frozenset(_route_paths(request.app.router.routes))
+    return path in paths
+
+
+def _route_paths(routes: Iterable[Any]) -> Iterator[str]:
+    """Yield the path templates of routes, inside included routers too."""
+    for route in routes:
+        if isinstance(getattr(route, "path", None), str):
+            yield route.path
+        inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+        if inner is not None and inner is not route:
+            yield from _route_paths(getattr(inner, "routes", ()))
 
 
 @functools.lru_cache(maxsize=1)
@@ -109,14 +136,33 @@ def _environment() -> Environment:
     )
     env.filters["cell"] = _cell_filter
     env.filters["field_label"] = _field_filter
+    env.filters["label"] = _label_filter
+    env.filters["local_time"] = local_time
+    env.globals["t"] = _word
+    env.globals["has_route"] = _has_route
     return env
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """Render ``template`` with ``context`` (plus ``request``) as an HTML response.
+def render(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render ``template`` with ``context`` as an HTML response.
 
-    ``lang`` (``zh``, the default, or ``en``) picks the words of ledger codes
-    and field names; ``title`` overrides a list page's heading.
+    Every page also gets ``request``, ``lang`` (:func:`page_lang` unless
+    given: it picks the words of ledger codes, field names and the page
+    chrome), ``account`` (the signed-in account or None), ``csrf_token``
+    (for its forms), ``here`` (path and query, for the language switch) and
+    ``active`` (the navigation entry to mark). ``title`` overrides a list
+    page's heading.
     """
+    found = signed_in(request)
+    query = request.url.query
+    context.setdefault("lang", page_lang(request))
+    context.setdefault("account", found[0] if found else None)
+    context.setdefault("active", None)
+    context.setdefault("here", request.url.path + (f"?{query}" if query else ""))
+    context["csrf_token"] = csrf_token(request)
     page = _environment().get_template(template).render(request=request, **context)
-    return HTMLResponse(page)
+    response = HTMLResponse(page, status_code=status_code)
+    remember_anonymous_csrf(request, response)
+    return response

@@ -35,6 +35,7 @@ __all__ = [
     "json_response",
     "pick_format",
     "stream_feature_collection",
+    "wants_html",
 ]
 
 GEOJSON = "application/geo+json"
@@ -56,6 +57,15 @@ def pick_format(request: Request, f: str | None, *, allowed: tuple[str, ...]) ->
     if "text/html" in accept and "json" not in accept and "html" in allowed:
         return "html"
     return "json"
+
+
+def wants_html(request: Request) -> bool:
+    """Return whether the caller is a browser: ``f=html``, or Accept names HTML and no JSON."""
+    fmt = request.query_params.get("f")
+    if fmt is not None:
+        return fmt == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
 
 
 class VaryOnAccept:
@@ -97,14 +107,19 @@ def json_response(
     return JSONResponse(body, media_type=media_type, headers=headers or None)
 
 
-def export_response(frame: Frames, *, fmt: str, name: str) -> FileResponse:
-    """Write ``frame`` (or its pages) in ``fmt`` to a temporary file; stream it as a download."""
+def export_response(
+    frame: Frames, *, fmt: str, name: str, sheet: str | None = None
+) -> FileResponse:
+    """Write ``frame`` (or its pages) in ``fmt`` to a temporary file; stream it as a download.
+
+    ``name`` names the file; ``sheet`` the layer or sheet inside it (default: ``name``).
+    """
     suffix, media_type = EXPORT_FORMATS[_EXPORT_OF[fmt]]
     handle, tmp = tempfile.mkstemp(prefix="zonewatch-", suffix=suffix)
     os.close(handle)
     path = Path(tmp)
     try:
-        export_frame(frame, path, fmt=_EXPORT_OF[fmt], layer_name=name)
+        export_frame(frame, path, fmt=_EXPORT_OF[fmt], layer_name=sheet or name)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -459,7 +459,8 @@ def answers(
     headers : iterable of str
         Response headers of the success, e.g. ``ETag``, ``Location``.
     errors : iterable of int or (int, Problem subclass)
-        Every error status the route answers; each is ``application/problem+json``.
+        Every error status the route answers; each is ``application/problem+json``
+        (an HTML page for a browser).
     not_modified : bool
         Whether a conditional GET may answer 304 (If-None-Match).
 
@@ -496,7 +497,8 @@ def _headers(names: Iterable[str]) -> dict[str, Any]:
 def _problem(status: int, model: type[Problem]) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": _ERRORS[status],
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": ref(model)}},
+        # a browser (Accept: text/html, or f=html) gets the same answer as a page
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": ref(model)}, HTML: {"schema": dict(_TEXT)}},
     }
     if status == 401:
         response["headers"] = _headers(["WWW-Authenticate"])

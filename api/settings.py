@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = Field(
         500 * 1024 * 1024, gt=0, description="Largest total size a zip upload may unpack to"
     )
+    session_idle_minutes: float = Field(
+        120, gt=0, description="A signed-in browser session ends after this many idle minutes"
+    )
+    signin_max_failures: int = Field(
+        10, ge=1, description="Failed sign-ins, per account and per address, that lock it"
+    )
+    signin_lock_minutes: int = Field(
+        15, ge=1, description="How long those failures count and the lock lasts, in minutes"
+    )
     tile_url: str | None = Field(
         None, description="XYZ tile URL template of an intranet tile server (basemap=local)"
     )

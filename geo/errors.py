@@ -14,6 +14,7 @@ need to look inside the message::
     │   ├── DuplicateIdError       the id is taken
     │   ├── DeletedIdError         the id belonged to a deleted feature (kept in history)
     │   └── VersionMismatchError   the caller's version is stale
+    ├── SignInRefusedError         wrong username or password, or locked for now
     └── StoreError                 the backing store failed or is unreachable
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "RowError",
+    "SignInRefusedError",
     "StoreError",
     "ValidationError",
     "VersionMismatchError",
@@ -111,6 +113,27 @@ class VersionMismatchError(ConflictError):
     def __init__(self, message: str, *, current_version: int | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+
+class SignInRefusedError(ZonewatchError):
+    """A sign-in was refused.
+
+    Parameters
+    ----------
+    reason : {"invalid", "locked"}
+        ``invalid``: the username or password is wrong (which one is not
+        said); ``locked``: too many recent failures for the account or the
+        address.
+    retry_after_s : int, optional
+        For ``locked``, the most seconds to wait before sign-in is counted again
+        (the lock window: the failures that locked it are at most that old).
+    """
+
+    def __init__(self, reason: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__("sign-in locked for now" if reason == "locked"
+                         else "wrong username or password")
+        self.reason = reason
+        self.retry_after_s = retry_after_s
 
 
 class StoreError(ZonewatchError):

@@ -26,8 +26,10 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import NotFoundError, ValidationError
 
 __all__ = [
+    "BUREAU_TZ",
     "CATEGORIES",
     "CATEGORY_LABELS_ZH",
+    "coerce_field",
     "DEFAULT_RADIUS_M",
     "INSPECTION_RESULTS",
     "LAYERS",
@@ -62,8 +64,8 @@ MAX_ID_LENGTH = 64
 _ID_PATTERN = re.compile(rf"\w[\w.\-]{{0,{MAX_ID_LENGTH - 1}}}")
 #: Default cap of a text field: a name or a place, never a document.
 _TEXT_MAX = 200
-#: The bureau works in China Standard Time (UTC+8): its "today" decides future dates.
-_BUREAU_TZ = dt.timezone(dt.timedelta(hours=8))
+#: China Standard Time (UTC+8, no daylight saving): the bureau's clock for dates and times shown.
+BUREAU_TZ = dt.timezone(dt.timedelta(hours=8))
 
 CATEGORIES = (
     "catering",
@@ -283,7 +285,7 @@ def now_utc() -> str:
 
 def bureau_today() -> dt.date:
     """Return today's date for the bureau (China Standard Time, UTC+8)."""
-    return dt.datetime.now(_BUREAU_TZ).date()
+    return dt.datetime.now(BUREAU_TZ).date()
 
 
 def validate_id(value: Any, *, field: str = "id", numbers: bool = False) -> str:
@@ -402,6 +404,26 @@ def _clean_properties(layer: Layer, properties: Mapping[str, Any]) -> dict[str, 
             continue
         clean[f.name] = _coerce(f, properties.get(f.name))
     return clean
+
+
+def coerce_field(layer: Layer | str, name: str, value: Any) -> Any:
+    """Return ``value`` checked and converted as field ``name`` of ``layer`` takes it.
+
+    The check :func:`validate_record` applies to each field, alone: a form
+    uses it to put every field's message beside that field at once.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field and the expected values.
+
+    Examples
+    --------
+    >>> coerce_field("stations", "radius_m", "3000")
+    3000.0
+    """
+    target = get_layer(layer) if isinstance(layer, str) else layer
+    return _coerce(target.field(name), value)
 
 
 def _is_blank(value: Any) -> bool:

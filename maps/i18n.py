@@ -7,13 +7,21 @@ as markup-free text in controls and the legend.
 from __future__ import annotations
 
 from geo.errors import InputError
-from geo.ledger import CATEGORY_LABELS_ZH
+from geo.vocabulary import CODE_LABELS
 
 __all__ = ["LANGUAGES", "labels", "normalize_lang"]
 
 LANGUAGES = ("zh", "en")
 # what a reader may type for each language: its code in any case, zh-CN for Chinese
 _ALIASES = {"zh": "zh", "zh-cn": "zh", "en": "en"}
+
+
+def _codes(lang: str) -> dict[str, dict[str, str]]:
+    """Return geo.vocabulary's code labels under the map's own keys."""
+    codes = CODE_LABELS[lang]
+    return {"categories": dict(codes["category"]), "statuses": dict(codes["status"]),
+            "purifier": dict(codes["fume_purifier"]), "levels": dict(codes["level"])}
+
 
 _ZH: dict[str, object] = {
     "html_lang": "zh-CN",
@@ -50,10 +58,7 @@ _ZH: dict[str, object] = {
         "last_inspected": "最近检查", "distance_m": "距最近监测点", "priority": "重点管控",
         "nearest_station": "最近监测点",
     },
-    "categories": dict(CATEGORY_LABELS_ZH),
-    "statuses": {"operating": "营业", "rectifying": "整改中", "closed": "已关停"},
-    "purifier": {"none": "未安装", "installed": "已安装", "in_use": "正常使用"},
-    "levels": {"national": "国控", "provincial": "省控", "city": "市控", "other": "其他"},
+    **_codes("zh"),
 }
 
 _EN: dict[str, object] = {
@@ -92,15 +97,7 @@ _EN: dict[str, object] = {
         "distance_m": "Distance to nearest station", "priority": "Priority",
         "nearest_station": "Nearest station",
     },
-    "categories": {
-        "catering": "Catering", "bbq": "Open-air barbecue", "night_market": "Night market",
-        "construction_site": "Construction site", "muck_route": "Muck-truck route",
-        "industrial": "Industrial", "other": "Other",
-    },
-    "statuses": {"operating": "operating", "rectifying": "rectifying", "closed": "closed"},
-    "purifier": {"none": "not installed", "installed": "installed", "in_use": "in use"},
-    "levels": {"national": "national", "provincial": "provincial", "city": "city",
-               "other": "other"},
+    **_codes("en"),
 }
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api import html
 from api.collections import COLLECTIONS, Collection, get_collection, page_frame, with_derived
 from api.deps import StoreDep
+from api.pages.home import home_page
 from api.params import parse_bbox, parse_datetime, refuse_unknown_params
 from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
 from api.responses import pick_format as _pick
@@ -83,6 +84,8 @@ def landing(request: Request, f: FormatPage = None) -> Response:
     """Landing page with links to the API definition, conformance and collections."""
     refuse_unknown_params(request, {"f"})
     fmt = _pick(request, f, allowed=PAGE_FORMATS)
+    if fmt == "html" and f is None:  # a person's browser: the workspace, not the API index
+        return home_page(request)
     base = _base(request)
     body = {
         "title": "Zonewatch",

@@ -16,11 +16,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["ROUND_CATEGORIES", "due_sources", "round_visits"]
+__all__ = ["ROUND_CATEGORIES", "current_round", "due_sources", "round_visits"]
 
 #: Categories the inspection rounds check (open-air bbq spots, night markets,
 #: sites and routes are handled by one-off visits, not rounds).
 ROUND_CATEGORIES = ("catering",)
+
+
+def current_round(inspections: pd.DataFrame) -> int:
+    """Return the round under way: the highest round any inspection names, or 1.
+
+    Examples
+    --------
+    >>> current_round(pd.DataFrame({"round": [1, 3, None]})), current_round(pd.DataFrame())
+    (3, 1)
+    """
+    if not len(inspections) or "round" not in inspections.columns:
+        return 1
+    rounds = pd.to_numeric(inspections["round"], errors="coerce").dropna()
+    return max(1, int(rounds.max())) if len(rounds) else 1
 
 
 def round_visits(inspections: pd.DataFrame, *, round_no: int) -> pd.DataFrame:

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_STORE_INT",
+    "AccountBook",
+    "AccountRecord",
     "HistoryEntry",
     "Operation",
     "Query",
+    "SessionRecord",
     "Store",
     "TokenBook",
     "TokenRecord",
@@ -109,6 +112,37 @@ class TokenRecord:
     revoked_at: str | None = None
 
 
+@dataclass(frozen=True)
+class AccountRecord:
+    """One staff account as stored: the argon2 hash of its password, never the password.
+
+    ``role`` is ``viewer``, ``editor`` or ``admin``; ``disabled_at`` is None
+    while the account may sign in. Times are ISO 8601 UTC strings.
+    """
+
+    id: int
+    username: str
+    role: str
+    password_hash: str
+    created_at: str
+    disabled_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One signed-in browser session: the SHA-256 of its cookie, never the cookie.
+
+    ``csrf`` is the session's anti-forgery secret, put into every form it is
+    shown; ``seen_at`` is the time of its last request (idle expiry).
+    """
+
+    session_hash: str
+    account_id: int
+    csrf: str
+    created_at: str
+    seen_at: str
+
+
 class Transaction(Protocol):
     """The primitive operations of one store transaction; :mod:`geo.writes` is the only caller.
 
@@ -175,6 +209,68 @@ class TokenBook(Protocol):
         ...
 
 
+class AccountBook(Protocol):
+    """Where a store keeps staff accounts, their sign-in failures and their sessions.
+
+    It stores and returns what it is given and enforces no rule: hashing,
+    lockout and expiry live in :mod:`geo.accounts`. Usernames compare exactly.
+    """
+
+    def add(self, *, username: str, role: str, password_hash: str) -> AccountRecord:
+        """Store a new account; DuplicateIdError when the username is taken."""
+        ...
+
+    def find(self, username: str) -> AccountRecord | None:
+        """Return the account with this username, or None."""
+        ...
+
+    def by_id(self, account_id: int) -> AccountRecord | None:
+        """Return the account with this id, or None."""
+        ...
+
+    def records(self) -> list[AccountRecord]:
+        """Return every account (disabled ones too), ordered by username."""
+        ...
+
+    def update(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled_at: str | None = None,
+        enable: bool = False,
+    ) -> AccountRecord:
+        """Change the given fields (``enable`` clears ``disabled_at``); NotFoundError if absent."""
+        ...
+
+    def add_failure(self, *, username: str, address: str, at: str) -> None:
+        """Record one failed sign-in for ``username`` from ``address``."""
+
+    def count_failures(self, *, username: str, address: str, since: str) -> tuple[int, int]:
+        """Return the failures since ``since`` (inclusive) for the username and for the address."""
+        ...
+
+    def clear_failures(self, username: str) -> None:
+        """Forget the failures recorded for ``username`` (after a good sign-in)."""
+
+    def open_session(self, record: SessionRecord) -> None:
+        """Store a new session."""
+
+    def find_session(self, session_hash: str) -> SessionRecord | None:
+        """Return the session with this hash, or None."""
+        ...
+
+    def touch_session(self, session_hash: str, at: str) -> None:
+        """Set the session's ``seen_at``."""
+
+    def close_session(self, session_hash: str) -> None:
+        """Delete one session (idempotent)."""
+
+    def close_sessions(self, account_id: int) -> None:
+        """Delete every session of an account (on disable and password change)."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
@@ -184,6 +280,11 @@ class Store(Protocol):
     @property
     def tokens(self) -> TokenBook:
         """Where this store keeps API tokens."""
+        ...
+
+    @property
+    def accounts(self) -> AccountBook:
+        """Where this store keeps staff accounts and their sessions."""
         ...
 
     def init_schema(self) -> None:

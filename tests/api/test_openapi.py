@@ -109,7 +109,8 @@ def test_every_error_is_a_problem(spec: dict[str, Any]) -> None:
         errors = {k: v for k, v in op["responses"].items() if int(k) >= 400}
         assert "400" in errors, (method, path)
         for status, response in errors.items():
-            assert list(response["content"]) == [PROBLEM], (method, path, status)
+            # problem+json for programs, the same answer as a page for browsers
+            assert list(response["content"]) == [PROBLEM, "text/html"], (method, path, status)
             schema = resolve(spec, response["content"][PROBLEM]["schema"])
             assert {"type", "title", "status"} <= set(schema["required"]), (method, path)
             assert "HTTPValidationError" not in json.dumps(response)

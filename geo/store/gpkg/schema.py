@@ -90,6 +90,19 @@ _CORE_DDL = (
         role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
         hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)""",
     "CREATE INDEX IF NOT EXISTS zw_history_at ON zw_history (layer, at)",
+    # Staff accounts (argon2 hashes), failed sign-ins, and sessions (SHA-256 of the cookie).
+    """CREATE TABLE IF NOT EXISTS zw_accounts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        password_hash TEXT NOT NULL, created_at TEXT NOT NULL, disabled_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS zw_signin_failures (
+        username TEXT NOT NULL, address TEXT NOT NULL, at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS zw_signin_failures_user ON zw_signin_failures (username, at)",
+    "CREATE INDEX IF NOT EXISTS zw_signin_failures_address ON zw_signin_failures (address, at)",
+    """CREATE TABLE IF NOT EXISTS zw_sessions (
+        session_hash TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES zw_accounts(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL, created_at TEXT NOT NULL, seen_at TEXT NOT NULL)""",
 )
 
 # The R-tree triggers of GeoPackage 1.3 (annex F.3); {t} table, {c} geometry

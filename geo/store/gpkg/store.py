@@ -49,6 +49,7 @@ from geo.geodesy import search_box
 from geo.ledger import Feature, Layer, get_layer
 from geo.store.base import HistoryEntry, Query
 from geo.store.gpkg import schema
+from geo.store.gpkg.accounts import GeoPackageAccounts
 from geo.store.gpkg.binary import decode_geometries
 from geo.store.gpkg.cache import LayerCache, Snapshot, copy_out, tidy_dtypes
 from geo.store.gpkg.rows import feature_from_row, frame_from_rows, select_list, where_clause
@@ -91,6 +92,7 @@ class GeoPackageStore:
         self._generation = 0
         self._cache = LayerCache(self.path, _CACHED_LAYERS, self._load_layers)
         self.tokens = GeoPackageTokens(self._tx)
+        self.accounts = GeoPackageAccounts(self._tx)
 
     # -- connections and transactions -----------------------------------------
 

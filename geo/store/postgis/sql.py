@@ -18,7 +18,10 @@ from geo.store.base import Query
 from geo.store.records import check_bbox, whole_number
 
 __all__ = [
+    "ACCOUNTS",
     "HISTORY",
+    "SESSIONS",
+    "SIGNIN_FAILURES",
     "TOKENS",
     "ISO_DAY",
     "ISO_UTC",
@@ -34,6 +37,9 @@ __all__ = [
 
 HISTORY = "history"
 TOKENS = "tokens"
+ACCOUNTS = "accounts"
+SIGNIN_FAILURES = "signin_failures"
+SESSIONS = "sessions"
 SQL_TYPES = {
     "str": "text",
     "int": "bigint",
@@ -73,6 +79,7 @@ def create_statements(schema: str, layers: list[Layer]) -> list[sql.Composed]:
         statements.extend(_layer_ddl(schema, layer))
     statements.extend(_history_ddl(schema))
     statements.extend(_tokens_ddl(schema))
+    statements.extend(_accounts_ddl(schema))
     return statements
 
 
@@ -244,4 +251,29 @@ def _tokens_ddl(schema: str) -> list[sql.Composed]:
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (layer, at)").format(
             sql.Identifier("history_at_idx"), table(schema, HISTORY)
         ),
+    ]
+
+
+def _accounts_ddl(schema: str) -> list[sql.Composed]:
+    # Staff accounts (argon2 hashes), failed sign-ins, sessions (SHA-256 of the cookie).
+    accounts, failures = table(schema, ACCOUNTS), table(schema, SIGNIN_FAILURES)
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            "id bigserial PRIMARY KEY, username text NOT NULL UNIQUE, "
+            "role text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')), "
+            "password_hash text NOT NULL, created_at text NOT NULL, disabled_at text)"
+        ).format(accounts),
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ("
+                "username text NOT NULL, address text NOT NULL, at text NOT NULL)"
+                ).format(failures),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (username, at)").format(
+            sql.Identifier("signin_failures_user_idx"), failures),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (address, at)").format(
+            sql.Identifier("signin_failures_address_idx"), failures),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (session_hash text PRIMARY KEY, "
+            "account_id bigint NOT NULL REFERENCES {} (id) ON DELETE CASCADE, "
+            "csrf text NOT NULL, created_at text NOT NULL, seen_at text NOT NULL)"
+        ).format(table(schema, SESSIONS), accounts),
     ]

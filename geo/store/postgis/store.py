@@ -34,6 +34,7 @@ from geo.geodesy import check_radius_m
 from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer
 from geo.store.base import HistoryEntry, Query
 from geo.store.postgis import radius
+from geo.store.postgis.accounts import PostGISAccounts
 from geo.store.postgis.frames import history_entry, row_to_feature, rows_to_frame
 from geo.store.postgis.sql import (
     HISTORY,
@@ -94,6 +95,7 @@ class PostGISStore:
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
         self.tokens = PostGISTokens(self._tx, schema)
+        self.accounts = PostGISAccounts(self._tx, schema)
 
     # -- connection and transactions ------------------------------------
 

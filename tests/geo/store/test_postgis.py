@@ -102,7 +102,8 @@ def test_tables_without_geometry_and_the_history_exist(pg):
     rows = _query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [pg.schema]
     )
-    assert sorted(r[0] for r in rows) == sorted([*LAYERS, "history", "tokens"])
+    assert sorted(r[0] for r in rows) == sorted(
+        [*LAYERS, "history", "tokens", "accounts", "signin_failures", "sessions"])
     columns = _query(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = 'inspections'",

@@ -1,0 +1,95 @@
+"""What the workspace's home page shows: priority counts per station, the round, recent changes.
+
+A priority target is a source not ``closed`` inside some station's radius;
+closed ones inside a radius are counted apart, as the re-check list
+(DESIGN, "Priority").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geo.inspections.rounds import current_round, due_sources, round_visits
+from geo.ledger import now_utc
+from geo.priority import flagged_sources
+from geo.store.base import HistoryEntry, Store
+
+__all__ = ["Overview", "StationCount", "overview"]
+
+_LAYERS = ("sources", "stations", "inspections")
+
+
+@dataclass(frozen=True)
+class StationCount:
+    """One station with how many priority targets and re-checks lie within its radius."""
+
+    id: str
+    name: str
+    radius_m: float
+    priority: int
+    recheck: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The figures of the home page."""
+
+    sources: int
+    priority: int
+    recheck: int
+    stations: list[StationCount]
+    round_no: int
+    due: int
+    checked: int
+    recent: list[HistoryEntry]
+
+
+def _in_station(flagged: pd.DataFrame, station_id: str) -> pd.Series:
+    return flagged["stations"].map(
+        lambda ids: isinstance(ids, list | tuple) and station_id in ids)
+
+
+def _station_counts(flagged: pd.DataFrame, stations: pd.DataFrame) -> list[StationCount]:
+    open_ = flagged["status"].fillna("operating") != "closed"
+    counts = []
+    for row in stations.itertuples():
+        inside = _in_station(flagged, str(row.id))
+        counts.append(StationCount(
+            id=str(row.id), name=str(row.name), radius_m=float(row.radius_m),
+            priority=int((inside & open_).sum()), recheck=int((inside & ~open_).sum())))
+    return counts
+
+
+def recent_changes(store: Store, *, limit: int = 10) -> list[HistoryEntry]:
+    """Return the last change of the most recently changed features, newest first."""
+    now = now_utc()
+    entries = [e for layer in _LAYERS for e in store.history_until(layer, now)]
+    entries.sort(key=lambda e: (e.at, e.seq), reverse=True)
+    return entries[:limit]
+
+
+def overview(store: Store, *, recent: int = 10) -> Overview:
+    """Return the home page's figures for ``store``.
+
+    Parameters
+    ----------
+    store : Store
+        The ledger.
+    recent : int, default 10
+        How many recent changes to list.
+    """
+    flagged = flagged_sources(store)
+    inspections = store.read("inspections")
+    inside = flagged["priority"].fillna(False).astype(bool)
+    closed = flagged["status"].fillna("operating") == "closed"
+    round_no = current_round(inspections)
+    due = due_sources(flagged, inspections, round_no=round_no)
+    visited = set(round_visits(inspections, round_no=round_no).get("source_id", []))
+    return Overview(
+        sources=len(flagged), priority=int((inside & ~closed).sum()),
+        recheck=int((inside & closed).sum()),
+        stations=_station_counts(flagged, store.read("stations")), round_no=round_no,
+        due=int((~due["id"].isin(visited)).sum()), checked=int(due["id"].isin(visited).sum()),
+        recent=recent_changes(store, limit=recent))

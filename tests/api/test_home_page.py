@@ -1,0 +1,51 @@
+"""The workspace's home page: what needs attention, one click from each task."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api import ledger_fixtures
+from tests.api.ledger_fixtures import Ledger
+
+ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+HTML = {"accept": "text/html"}
+
+
+def _card(page: str, href: str) -> int:
+    match = re.search(rf'<a class="card" href="{re.escape(href)}"><span class="n">(\d+)</span>',
+                      page)
+    assert match, href
+    return int(match.group(1))
+
+
+def test_home_counts_priority_targets_and_the_round(ledger: Ledger) -> None:
+    page = ledger.client.get("/", headers=HTML)
+    assert page.status_code == 200 and "<h1>" in page.text
+    assert _card(page.text, "/ledger?priority=true") == 1  # S-near; S-far is 27 km out
+    assert _card(page.text, "/ledger") == 2
+    # both sources are catering/bbq in operation; only catering is due in rounds
+    assert _card(page.text, "/ledger?overdue=true") == 1
+    assert 'href="/ledger?station=M-1&amp;f=xlsx"' in page.text
+
+
+def test_the_cards_lead_to_the_same_rows(ledger: Ledger) -> None:
+    client = ledger.client
+    home = client.get("/", headers=HTML).text
+    for href in ("/ledger?priority=true", "/ledger?overdue=true", "/ledger"):
+        rows = re.findall(r'<tr data-id="', client.get(href, headers=HTML).text)
+        assert len(rows) == _card(home, href), href
+
+
+def test_recent_changes_name_who_and_what(ledger: Ledger) -> None:
+    page = ledger.client.get("/", headers=HTML).text
+    changes = page[page.index('class="changes"'):]
+    assert "seed" in changes and 'href="/ledger/S-near"' in changes and "近处餐馆" in changes
+
+
+def test_programs_keep_the_ogc_landing_page(ledger: Ledger) -> None:
+    client = ledger.client
+    body = client.get("/", headers={"accept": "application/json"}).json()
+    assert any(link["rel"] == "conformance" for link in body["links"])
+    api_page = client.get("/?f=html", headers=HTML)
+    assert api_page.status_code == 200 and "/conformance" in api_page.text
+    assert 'class="card"' not in api_page.text

@@ -1,0 +1,1 @@
+"""Staff workspace tests in a real browser: each task end to end, at desktop and phone sizes."""
