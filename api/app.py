@@ -83,7 +83,14 @@ def _open_and_seed(settings: Settings) -> Store:
 
 def _include_routes(app: FastAPI) -> None:
     from api.auth import protect_reads
-    from api.pages import ledger_list, signin, source_pages
+    from api.pages import (
+        admin_users,
+        import_page,
+        inspection_pages,
+        ledger_list,
+        signin,
+        source_pages,
+    )
     from api.routes import docs, edits, features, history, imports, inspections, radius
     from api.routes import maps as map_routes
     from api.routes import reports as report_routes
@@ -102,4 +109,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(docs.router)
     app.include_router(signin.router)
     app.include_router(ledger_list.router)
+    app.include_router(inspection_pages.router)
+    app.include_router(import_page.router)
+    app.include_router(admin_users.router)
     app.include_router(source_pages.router)  # after every fixed /ledger/... path

@@ -23,6 +23,7 @@ from jinja2.runtime import Context
 from api.page_words import word
 from api.sessions import csrf_token, remember_anonymous_csrf, signed_in
 from geo import vocabulary
+from geo.io.reasons import reason_zh
 from geo.ledger_table import local_time
 from geo.vocabulary import CODE_LABELS
 from maps.i18n import labels, normalize_lang
@@ -97,6 +98,13 @@ def _label_filter(context: Context, value: Any, field: str) -> str:
 
 
 @pass_context
+def _reason_filter(context: Context, message: Any) -> str:
+    # the domain explains in English; a Chinese page says it in Chinese where it can
+    text = "" if message is None else str(message)
+    return text if (context.get("lang") or "zh") == "en" else reason_zh(text)
+
+
+@pass_context
 def _field_filter(context: Context, field: str) -> str:
     return field_label(field, lang=context.get("lang") or "zh")
 
@@ -137,6 +145,7 @@ def _environment() -> Environment:
     env.filters["cell"] = _cell_filter
     env.filters["field_label"] = _field_filter
     env.filters["label"] = _label_filter
+    env.filters["reason"] = _reason_filter
     env.filters["local_time"] = local_time
     env.globals["t"] = _word
     env.globals["has_route"] = _has_route

@@ -54,6 +54,8 @@ WORDS: dict[str, dict[str, str]] = {
         "conflict_explain": "您的修改尚未保存。请对照两个版本，选择保留现有版本或用您的版本覆盖。",
         "yours": "您的版本", "stored_now": "现有版本（第 {n} 版）", "keep_theirs": "保留现有版本",
         "apply_mine": "用我的版本覆盖",
+        "purifier_seen": "油烟净化器（现场所见）", "photos": "现场照片",
+        "photos_hint": "最多 {n} 张，JPEG 或 PNG；照片中的定位等信息不会保存。",
     },
     "en": {
         "brand": "Zonewatch source ledger", "home": "Home", "map": "Map", "ledger": "Ledger",
@@ -108,6 +110,9 @@ WORDS: dict[str, dict[str, str]] = {
                             "apply yours over it.",
         "yours": "Yours", "stored_now": "Stored now (version {n})", "keep_theirs": "Keep theirs",
         "apply_mine": "Apply mine over it",
+        "purifier_seen": "Fume purifier (as seen)", "photos": "Photos",
+        "photos_hint": "Up to {n}, JPEG or PNG; their location and other metadata are not "
+                       "kept.",
     },
 }
 

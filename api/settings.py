@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = Field(
         500 * 1024 * 1024, gt=0, description="Largest total size a zip upload may unpack to"
     )
+    photo_max_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Largest inspection photo taken, in bytes"
+    )
     session_idle_minutes: float = Field(
         120, gt=0, description="A signed-in browser session ends after this many idle minutes"
     )

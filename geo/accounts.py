@@ -53,6 +53,7 @@ __all__ = [
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 takes any length; this bounds the work one request can ask for
 _MAX_USERNAME = 64
+_USERNAME_MARKS = "._-@"
 _TOUCH_EVERY_S = 60  # a session's seen_at is written at most once a minute
 # Failures under a name no account can have (check_username refuses it) are
 # counted here: storable in both stores, and shared by no real account.
@@ -117,19 +118,20 @@ def verify_password(password_hash: str, password: str) -> bool:
 def check_username(username: str) -> str:
     """Return ``username`` stripped, or raise ValidationError.
 
-    A username has 1 to 64 characters, none of them whitespace or control
-    characters (it is typed at a sign-in form and shown in the history).
+    A username has 1 to 64 characters: letters of any script, digits and
+    ``. _ - @`` (it is typed at a sign-in form, shown in the history and put
+    into links, so no spaces, slashes or markup).
 
     Examples
     --------
-    >>> check_username(" 张三 ")
-    '张三'
+    >>> check_username(" 张三 "), check_username("li.si@zy")
+    ('张三', 'li.si@zy')
     """
     clean = str(username).strip()
-    if not 1 <= len(clean) <= _MAX_USERNAME or any(
-            ch.isspace() or not ch.isprintable() for ch in clean):
+    if not 1 <= len(clean) <= _MAX_USERNAME or not all(
+            ch.isalnum() or ch in _USERNAME_MARKS for ch in clean):
         raise ValidationError(
-            f"a username has 1 to {_MAX_USERNAME} characters and no spaces", field="username")
+            f"a username has 1 to {_MAX_USERNAME} letters, digits or . _ - @", field="username")
     return clean
 
 

@@ -28,11 +28,14 @@ from geo import crs as crs_mod
 from geo.errors import CoordinateError, ValidationError
 from geo.ledger import Feature, coerce_field, get_layer, validate_record
 
-__all__ = ["FORM_FIELDS", "FormErrors", "parse_coords", "source_from_form"]
+__all__ = ["FORM_FIELDS", "INSPECTION_FORM_FIELDS", "FormErrors", "inspection_from_form",
+           "parse_coords", "source_from_form"]
 
 #: The source fields a form edits (the rest are kept or derived).
 FORM_FIELDS = ("name", "category", "status", "fume_purifier", "address", "subdistrict",
                "community", "grid", "notes")
+#: The inspection fields a form records (``source_id`` comes from the page).
+INSPECTION_FORM_FIELDS = ("round", "date", "result", "fume_purifier", "inspector", "notes")
 _SEPARATORS = re.compile(r"[\s,，;；]+")
 _STORED_DECIMALS = 7  # what the edit form shows: a point typed back unchanged is the same point
 
@@ -149,15 +152,8 @@ def source_from_form(fields: Mapping[str, str], *,
     FormErrors
         With a message for each field that is not right (``coords`` for the place).
     """
-    layer, errors = get_layer("sources"), {}
-    properties: dict[str, object] = {}
-    for name in FORM_FIELDS:
-        raw = str(fields.get(name) or "").strip() or None
-        try:
-            coerce_field(layer, name, raw)
-        except ValidationError as exc:
-            errors[name] = str(exc)
-        properties[name] = raw
+    errors: dict[str, str] = {}
+    properties = _checked_fields("sources", fields, FORM_FIELDS, errors)
     point = _typed_point(fields, errors)
     geometry = None
     if point is not None and not _unchanged(point, stored.geometry if stored else None):
@@ -184,3 +180,34 @@ def _check_whole(properties: dict[str, object], geometry: BaseGeometry | None,
     except ValidationError as exc:
         field = exc.field if exc.field in (*FORM_FIELDS, "geometry") else "coords"
         raise FormErrors({"coords" if field == "geometry" else str(field): str(exc)}) from None
+
+
+def _checked_fields(layer_name: str, fields: Mapping[str, str], names: tuple[str, ...],
+                    errors: dict[str, str]) -> dict[str, object]:
+    """Check each of ``names`` on its own; return the values as typed (blank as None)."""
+    layer = get_layer(layer_name)
+    values: dict[str, object] = {}
+    for name in names:
+        raw = str(fields.get(name) or "").strip() or None
+        try:
+            coerce_field(layer, name, raw)
+        except ValidationError as exc:
+            errors[name] = str(exc)
+        values[name] = raw
+    return values
+
+
+def inspection_from_form(fields: Mapping[str, str], *, source_id: str) -> dict[str, object]:
+    """Return the properties of an inspection of ``source_id`` a form asks for.
+
+    Raises
+    ------
+    FormErrors
+        With a message for each field that is not right (a future date, a
+        round out of range, an unknown result ...).
+    """
+    errors: dict[str, str] = {}
+    values = _checked_fields("inspections", fields, INSPECTION_FORM_FIELDS, errors)
+    if errors:
+        raise FormErrors(errors)
+    return {**values, "source_id": source_id}

@@ -222,6 +222,8 @@ INSPECTIONS = Layer(
         Field("round", "int", minimum=1, maximum=MAX_ROUND),
         Field("inspector"),
         Field("result", required=True, choices=INSPECTION_RESULTS),
+        # the oil-fume purifier as the inspector found it (a catering premise's key fact)
+        Field("fume_purifier", choices=PURIFIER_STATES),
         _NOTES,
         _DEMO,
         _UPDATED,

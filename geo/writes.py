@@ -30,6 +30,7 @@ from geo.errors import (
 )
 from geo.inspections import inspection_effect, recomputed_effect
 from geo.ledger import SYSTEM_FIELDS, Feature, Layer, get_layer, now_utc, validate_id
+from geo.photos import CleanPhoto, photo_data
 from geo.store.base import Query, Store, Transaction, WriteMode, WriteSummary
 from geo.store.records import (
     Record,
@@ -52,7 +53,8 @@ _MODES = ("append", "upsert", "replace")
 _SHOWN_IDS = 5  # ids named in one message
 
 
-def create(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature:
+def create(store: Store, layer: str, feature: Feature, *, actor: str,
+           photos: Sequence[CleanPhoto] = ()) -> Feature:
     """Validate and store one new feature; an inspection also updates its source.
 
     Parameters
@@ -65,6 +67,9 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature
         The new feature; an id is assigned when ``feature.id`` is None.
     actor : str
         Who creates it, for the history.
+    photos : sequence of CleanPhoto
+        An inspection's photos (:func:`geo.photos.clean_photo`), stored in
+        the same transaction: the inspection and its photos, or nothing.
 
     Returns
     -------
@@ -91,6 +96,9 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature
     if feature.id is not None:
         feature = Feature(validate_id(feature.id), feature.properties, feature.geometry)
     record = new_record(target, feature)
+    if photos and target.name != "inspections":
+        raise ValidationError("only an inspection carries photos", field="photos")
+    rows = photo_data(record.fid, photos)
     at = now_utc()
     with store.transaction() as tx:
         _refuse_taken(tx, target, [record.fid])
@@ -100,17 +108,20 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str) -> Feature
         stored = _stamp(record, version=1, at=at)
         tx.insert(target, [stored])
         tx.append_history(target, "create", actor=actor, at=at, before=None, after=[stored])
+        tx.insert_photos(rows)
         if source is not None:
             _apply_effect(tx, source, inspection_effect(source.properties, record.properties),
                           actor=actor, at=at)
         return _reread(tx, target, record.fid)
 
 
-def record_inspection(store: Store, inspection: Feature, *, actor: str) -> Feature:
-    """Store an inspection and bring its source up to date, in one transaction.
+def record_inspection(store: Store, inspection: Feature, *, actor: str,
+                      photos: Sequence[CleanPhoto] = ()) -> Feature:
+    """Store an inspection with its photos and bring its source up to date, in one transaction.
 
     ``last_inspected`` moves forward to the inspection's date when that is
-    not earlier, and a ``closed_down`` result closes the source
+    not earlier, a ``closed_down`` result closes the source, and the
+    purifier state seen becomes the source's
     (:func:`geo.inspections.inspection_effect`).
 
     Raises
@@ -120,7 +131,7 @@ def record_inspection(store: Store, inspection: Feature, *, actor: str) -> Featu
     ValidationError
         When a field breaks the ledger model.
     """
-    return create(store, "inspections", inspection, actor=actor)
+    return create(store, "inspections", inspection, actor=actor, photos=photos)
 
 
 def update(

@@ -1,55 +1,24 @@
-"""Shared fixtures: a fresh store of each kind per test.
-
-The PostGIS store runs when ``ZONEWATCH_TEST_PG`` names a database with the
-PostGIS extension (``scripts/test.sh`` sets it up). Without it the PostGIS
-tests are skipped locally, but under CI (``CI=true``) a missing database is
-a failure, never a silent skip.
-"""
+"""Shared fixtures: a fresh store of each kind per test (see tests._support.stores), Playwright."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from geo.store import Store
-
-STORE_KINDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
-
-
-def pg_url() -> str:
-    """Return the PostGIS test database URL or skip (fail under CI)."""
-    url = os.environ.get("ZONEWATCH_TEST_PG")
-    if url:
-        return url
-    if os.environ.get("CI"):
-        pytest.fail("ZONEWATCH_TEST_PG is not set under CI: the PostGIS suite must run")
-    pytest.skip("ZONEWATCH_TEST_PG not set (run scripts/test.sh to set up PostGIS)")
+from tests._support.stores import STORE_KINDS, make_store
 
 
-def make_store(kind: str, tmp_path: Path) -> Iterator[Store]:
-    """Yield a fresh, empty store of ``kind``, removed afterwards."""
-    if kind == "gpkg":
-        from geo.store.gpkg import GeoPackageStore
-
-        store: Store = GeoPackageStore(tmp_path / "ledger.gpkg")
-        store.init_schema()
-        yield store
-        store.close()
-        return
-    from geo.store.postgis import PostGISStore
-
-    schema = f"zw_test_{uuid.uuid4().hex[:12]}"
-    pg = PostGISStore(pg_url(), schema=schema)
-    pg.init_schema()
-    try:
-        yield pg
-    finally:
-        pg.drop_schema()
-        pg.close()
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[object]:
+    """The one Playwright driver of the run (two sync drivers cannot run at once)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs /usr/bin/chromium (scripts/browser-setup.sh)")
+    with sync_api.sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture(params=STORE_KINDS)

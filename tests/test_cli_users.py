@@ -93,7 +93,7 @@ def test_a_wrong_role_is_a_usage_error(store: Path) -> None:
     ("args", "stdin", "message"),
     [(["user", "add", "bob", "--role", "viewer"], "short\n", "8 to 1024 characters"),
      (["user", "add", "alice", "--role", "admin"], PASSWORD + "\n", "alice"),
-     (["user", "add", "bo b", "--role", "viewer"], PASSWORD + "\n", "no spaces"),
+     (["user", "add", "bo b", "--role", "viewer"], PASSWORD + "\n", "letters, digits"),
      (["user", "passwd", "alice"], "short\n", "8 to 1024 characters"),
      (["user", "passwd", "nobody"], PASSWORD + "\n", "nobody")],
     ids=["short-password", "duplicate", "bad-username", "short-new-password", "unknown"],

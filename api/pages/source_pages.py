@@ -107,8 +107,10 @@ def source_page(request: Request, fid: str) -> Response:
     inspections = store.read("inspections", query=Query(filters={"source_id": fid}))
     visits = inspections.sort_values(["date", "id"], ascending=False).to_dict("records") \
         if len(inspections) else []
+    photos = store.photos.of_inspections([str(i["id"]) for i in visits])
     return render(
         request, "ledger/item.html", active="ledger", feature=feature, derived=derived,
+        photos=photos,
         station_names=dict(zip(stations["id"], stations["name"], strict=True)),
         sketch=location_sketch(feature.geometry, stations, derived.get("nearest_station")),
         inspections=visits, steps=timeline(store.history("sources", fid)))

@@ -2,39 +2,32 @@
 
 The upload is streamed into a private temporary folder (mode 0700) under a
 name Zonewatch chooses (only the suffix of the client's name is kept),
-stopped with 413 as soon as it passes ``max_upload_bytes``, read by
-:func:`geo.io.importer.import_file` and removed afterwards.
+stopped with 413 as soon as it passes ``max_upload_bytes`` (see
+:mod:`api.uploads`), read by :func:`geo.io.importer.import_file` and
+removed afterwards.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
 from api.auth import EditorDep, actor_of
 from api.deps import SettingsDep, StoreDep
 from api.responses import json_response
 from api.schemas import UPLOAD_BODY, ImportRejection, answers, write_extra
 from api.schemas import ImportReport as ImportReportDoc
+from api.uploads import check_declared_size, save_upload, upload_folder
 from geo.errors import InputError
 from geo.io.importer import ImportReport, import_file
-from geo.io.readers import detect_format
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["Import"])
-
-_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
-_CHUNK = 1 << 20
 
 
 @router.post(
@@ -60,19 +53,16 @@ async def import_upload(
     and the declared size are checked before the body is read (401/403,
     411 without Content-Length, 413 above ``max_upload_bytes``).
     """
-    _check_declared_size(request, settings.max_upload_bytes)
-    folder = Path(tempfile.mkdtemp(prefix="zonewatch-upload-"))
-    try:
+    check_declared_size(request, settings.max_upload_bytes)
+    with upload_folder() as folder:
         async with request.form(max_files=1, max_fields=0) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InputError("send the file as the multipart field 'file'")
-            path = await run_in_threadpool(_save, upload, folder, settings.max_upload_bytes)
+            path = await run_in_threadpool(save_upload, upload, folder, settings.max_upload_bytes)
         report = await run_in_threadpool(
             partial(import_file, store, path, layer=layer, crs=crs, mode=mode, dry_run=dry_run,
                     actor=actor_of(token), max_unzipped_bytes=settings.max_unzipped_bytes))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     return json_response(_report_body(report))
 
 
@@ -87,29 +77,3 @@ def _report_body(report: ImportReport) -> dict[str, Any]:
         "written": None if written is None else {
             "inserted": written.inserted, "updated": written.updated, "deleted": written.deleted},
     }
-
-
-def _check_declared_size(request: Request, limit_bytes: int) -> None:
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit():
-        raise HTTPException(411, "uploads need a Content-Length header")
-    # Multipart adds a boundary and part headers around the file itself.
-    if int(declared) > limit_bytes + 16 * 1024:
-        raise HTTPException(413, f"upload is larger than {limit_bytes} bytes")
-
-
-def _save(upload: UploadFile, folder: Path, limit_bytes: int) -> Path:
-    """Copy the upload into ``folder`` as ``upload<suffix>``; 413 past the limit."""
-    match = _SUFFIX.search(upload.filename or "")
-    if match is None:
-        raise InputError("the uploaded file needs a name with a suffix such as .csv or .zip")
-    path = folder / f"upload{match.group(0).lower()}"
-    detect_format(path)
-    size = 0
-    with path.open("wb") as out:
-        while chunk := upload.file.read(_CHUNK):
-            size += len(chunk)
-            if size > limit_bytes:
-                raise HTTPException(413, f"upload is larger than {limit_bytes} bytes")
-            out.write(chunk)
-    return path

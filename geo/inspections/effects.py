@@ -2,8 +2,9 @@
 
 Recording an inspection changes its source by :func:`inspection_effect`:
 ``last_inspected`` moves forward to the inspection's date when that is not
-earlier, and a ``closed_down`` result (from such an inspection) sets status
-``closed``. Editing, moving (``source_id``), deleting or importing
+earlier, and such an inspection's ``closed_down`` result sets status
+``closed`` and the purifier state it saw (``fume_purifier``) becomes the
+source's. Editing, moving (``source_id``), deleting or importing
 inspections recomputes each affected source with :func:`recomputed_effect`:
 ``last_inspected`` becomes the latest date of the inspections it still has
 (None when it has none), and a ``closed_down`` inspection that is now the
@@ -65,6 +66,9 @@ def inspection_effect(source: dict[str, Any], inspection: dict[str, Any]) -> dic
     >>> inspection_effect({"last_inspected": "2026-06-01"},
     ...                   {"date": "2026-05-01", "result": "closed_down"})
     {}
+    >>> inspection_effect({"fume_purifier": "installed"},
+    ...                   {"date": "2026-05-01", "result": "compliant", "fume_purifier": "in_use"})
+    {'last_inspected': '2026-05-01', 'fume_purifier': 'in_use'}
     """
     changes: dict[str, Any] = {}
     last = source.get("last_inspected")
@@ -72,4 +76,7 @@ def inspection_effect(source: dict[str, Any], inspection: dict[str, Any]) -> dic
         changes["last_inspected"] = inspection["date"]
         if inspection["result"] == "closed_down":
             changes["status"] = "closed"
+        seen = inspection.get("fume_purifier")
+        if seen is not None and seen != source.get("fume_purifier"):
+            changes["fume_purifier"] = seen
     return changes

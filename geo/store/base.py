@@ -31,6 +31,9 @@ __all__ = [
     "AccountRecord",
     "HistoryEntry",
     "Operation",
+    "PhotoBook",
+    "PhotoData",
+    "PhotoRecord",
     "Query",
     "SessionRecord",
     "Store",
@@ -143,6 +146,33 @@ class SessionRecord:
     seen_at: str
 
 
+@dataclass(frozen=True)
+class PhotoRecord:
+    """One photo of an inspection as stored (the image itself is fetched apart).
+
+    ``media_type`` is ``image/jpeg`` or ``image/png``; the stored image is
+    the re-encoded one (no EXIF), ``sha256`` its digest. Times are ISO 8601 UTC.
+    """
+
+    id: str
+    inspection_id: str
+    media_type: str
+    width: int
+    height: int
+    size_bytes: int
+    sha256: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PhotoData:
+    """A photo to store: its record, the image and a small JPEG thumbnail."""
+
+    record: PhotoRecord
+    image: bytes
+    thumbnail: bytes
+
+
 class Transaction(Protocol):
     """The primitive operations of one store transaction; :mod:`geo.writes` is the only caller.
 
@@ -187,6 +217,9 @@ class Transaction(Protocol):
     def last_operations(self, layer: Layer, ids: Sequence[str]) -> dict[str, Operation]:
         """Return the operation of the last history entry of each of ``ids`` that has one."""
         ...
+
+    def insert_photos(self, photos: Sequence[PhotoData]) -> None:
+        """Store inspection photos (a taken photo id is a DuplicateIdError)."""
 
 
 class TokenBook(Protocol):
@@ -271,6 +304,18 @@ class AccountBook(Protocol):
         """Delete every session of an account (on disable and password change)."""
 
 
+class PhotoBook(Protocol):
+    """Where a store keeps inspection photos; :mod:`geo.writes` adds them in a transaction."""
+
+    def of_inspections(self, inspection_ids: Sequence[str]) -> dict[str, list[PhotoRecord]]:
+        """Return the photos of each of ``inspection_ids`` that has any, oldest first."""
+        ...
+
+    def content(self, photo_id: str, *, thumbnail: bool = False) -> tuple[PhotoRecord, bytes]:
+        """Return a photo's record and its image (or thumbnail); NotFoundError if absent."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
@@ -285,6 +330,11 @@ class Store(Protocol):
     @property
     def accounts(self) -> AccountBook:
         """Where this store keeps staff accounts and their sessions."""
+        ...
+
+    @property
+    def photos(self) -> PhotoBook:
+        """Where this store keeps inspection photos."""
         ...
 
     def init_schema(self) -> None:

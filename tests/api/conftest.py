@@ -11,8 +11,8 @@ from api.app import create_app
 from api.settings import Settings
 from geo.demo import load_demo
 from geo.store import Store
-from tests.conftest import STORE_KINDS, make_store
-from tests.live_server import serve_store
+from tests._support.live_server import serve_store
+from tests._support.stores import STORE_KINDS, make_store
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)

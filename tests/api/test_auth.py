@@ -8,14 +8,14 @@ import pytest
 
 from geo.errors import ValidationError
 from geo.tokens import hash_token, issue_token, role_allows, verify_token
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import Ledger, build
-from tests.conftest import STORE_KINDS, make_store
+from tests._support import ledger as ledger_support
+from tests._support.ledger import Ledger, build
+from tests._support.stores import STORE_KINDS, make_store
 
 NEW = {"type": "Feature", "properties": {"name": "店", "category": "catering"},
        "geometry": {"type": "Point", "coordinates": [113.66, 34.75]}}
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 
 @pytest.mark.parametrize(

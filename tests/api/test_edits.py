@@ -11,15 +11,15 @@ import pytest
 from pyproj import Geod
 
 from geo import crs as crs_mod
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import FAR, NEAR, STATION, Ledger
-from tests.conftest import STORE_KINDS, make_store
+from tests._support import ledger as ledger_support
+from tests._support.ledger import FAR, NEAR, STATION, Ledger
+from tests._support.stores import STORE_KINDS, make_store
 
 MERGE = "application/merge-patch+json"
 PROBLEM = "application/problem+json"
 GEOD = Geod(ellps="WGS84")
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 
 def feature(name: str = "新店", category: str = "catering", lonlat=NEAR, **props: Any) -> dict:
@@ -471,7 +471,7 @@ def test_import_rows_with_bad_ids_say_which_row_and_why(ledger: Ledger) -> None:
 def star_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     """The small ledger served with ``allow_if_match_any`` on."""
     for store in make_store(request.param, tmp_path):
-        built = ledger_fixtures.build(store, allow_if_match_any=True)
+        built = ledger_support.build(store, allow_if_match_any=True)
         with built.client:
             yield built
 

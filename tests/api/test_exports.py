@@ -22,8 +22,8 @@ from shapely.geometry import shape
 
 from geo import writes
 from geo.ledger import Feature
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import NEAR, Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import NEAR, Ledger
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -181,7 +181,7 @@ def test_layer_without_geometry_exports_tables(client, fmt):
 
 # -- text that looks like a formula, and exports that import back ------------------------------
 
-ledger = ledger_fixtures.ledger  # a small ledger per store kind, with tokens
+ledger = ledger_support.ledger  # a small ledger per store kind, with tokens
 HOSTILE = {"name": '=HYPERLINK("http://evil.example/","点我")', "address": "=1+1",
            "community": "=2+3"}
 

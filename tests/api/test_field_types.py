@@ -13,10 +13,10 @@ import json
 
 import pytest
 
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import NEAR, Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import NEAR, Ledger
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 MERGE = "application/merge-patch+json"
 _SLOT = '"@@bad@@"'

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 from geo.io.cells import csv_text
 from geo.ledger import LAYERS
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import NEAR, Ledger
-from tests.conftest import STORE_KINDS, make_store
+from tests._support import ledger as ledger_support
+from tests._support.ledger import NEAR, Ledger
+from tests._support.stores import STORE_KINDS, make_store
 
 PROBLEM = "application/problem+json"
 EXAMPLES = 80
@@ -101,7 +101,7 @@ def texts(layer: str, *, allowed: st.SearchStrategy[str] = TEXT) -> st.SearchStr
 def ledger(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Ledger]:
     """One small ledger per store kind for the whole module (hypothesis reuses it)."""
     for store in make_store(request.param, tmp_path_factory.mktemp("fuzz")):
-        built = ledger_fixtures.build(store)
+        built = ledger_support.build(store)
         with built.client:
             body = {"type": "Feature", "id": EXISTING["inspections"],
                     "properties": dict(BASE["inspections"]), "geometry": None}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import Ledger
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 HTML = {"accept": "text/html"}
 
 

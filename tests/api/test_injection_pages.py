@@ -22,8 +22,7 @@ from openpyxl import load_workbook
 from api.app import create_app
 from api.settings import Settings
 from geo.reports import BREAKDOWNS
-from tests.conftest import STORE_KINDS
-from tests.injection_ledger import (
+from tests._support.injection import (
     INSPECTION_TEXT,
     PAYLOAD_IDS,
     SOURCE_TEXT,
@@ -31,6 +30,7 @@ from tests.injection_ledger import (
     PayloadLedger,
     open_payload_ledger,
 )
+from tests._support.stores import STORE_KINDS
 
 _TODAY = dt.datetime.now(dt.UTC).date().isoformat()
 

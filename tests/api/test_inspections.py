@@ -7,10 +7,10 @@ from shapely.geometry import Point
 
 from geo import writes
 from geo.ledger import Feature
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import FAR, Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import FAR, Ledger
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 
 def inspect(ledger: Ledger, fid: str, **props: object):

@@ -12,10 +12,10 @@ from shapely import Point
 
 from geo import writes
 from geo.ledger import Feature
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import FAR, NEAR, STATION, Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import FAR, NEAR, STATION, Ledger
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 HTML = {"accept": "text/html"}
 _ROW_IDS = re.compile(r'<tr data-id="([^"]+)"')
 

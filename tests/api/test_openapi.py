@@ -23,8 +23,8 @@ from api.openapi import install_openapi, openapi_document
 from api.routes import features
 from api.settings import Settings
 from geo.store import Store
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import Ledger
+from tests._support import ledger as ledger_support
+from tests._support.ledger import Ledger
 
 PROBLEM = "application/problem+json"
 WRITES = ("post", "put", "patch", "delete")
@@ -33,7 +33,7 @@ OPEN_PATHS = {"/healthz"}  # api.auth: no ledger data, never a token
 KNOWN_COMPONENTS = {"Link", "Problem", "Geometry", "Feature", "FeatureCollection", "LandingPage",
                     "ConfClasses", "Extent", "Collection", "Collections", "Health"}
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +289,7 @@ def test_every_declared_body_type_is_accepted(ledger: Ledger, media_type: str) -
 
 
 def test_protected_reads_answer_as_documented(store: Store) -> None:
-    built = ledger_fixtures.build(store, read_requires_token=True)
+    built = ledger_support.build(store, read_requires_token=True)
     with built.client:
         spec = built.client.get("/api").json()
         for url in ("/collections/sources/items", "/priority", "/reports/summary"):

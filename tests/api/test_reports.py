@@ -23,10 +23,8 @@ from geo import writes
 from geo.ledger import Feature
 from geo.reports import BREAKDOWNS, CATEGORY_LABELS, LABELS
 from geo.store import Store
+from tests._support.browser import ARTIFACTS, CHROMIUM_ARGS
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWS = [pytest.param(by, None, id=by) for by in BREAKDOWNS] + [
     pytest.param("station", "M001", id="station-M001"),
     pytest.param("community", "M003", id="community-M003"),
@@ -355,27 +353,26 @@ def test_cli_report_bad_input_exits_1(demo_store: Store, monkeypatch, args: list
     [pytest.param("by=category", "report.png", id="category"),
      pytest.param("by=station&station=M001", "report-station.png", id="station")],
 )
-def test_report_page_in_chromium(live_url: str, tmp_path: Path, query: str, shot: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_report_page_in_chromium(playwright, live_url: str, tmp_path: Path, query: str,
+                                 shot: str) -> None:
     hosts: set[str] = set()
-    with sync_api.sync_playwright() as pw:
-        # a persistent context on a fresh directory: the fresh --user-data-dir the rules ask
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 1400},
-        )
-        try:
-            page = context.new_page()
-            page.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or ""))
-            page.goto(f"{live_url}/reports/summary?{query}&f=html", wait_until="networkidle")
-            assert page.locator("svg.chart").count() >= 3
-            assert page.locator("svg.gauge").count() == 2
-            assert page.locator("rect.bar").count() >= 1
-            assert page.locator("h1").inner_text().startswith("中原区污染源台账统计报表")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
-            pdf = page.pdf(format="A4", print_background=True)
-        finally:
-            context.close()
+    # a persistent context on a fresh directory: the fresh --user-data-dir the rules ask
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
+        args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 1400},
+    )
+    try:
+        page = context.new_page()
+        page.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or ""))
+        page.goto(f"{live_url}/reports/summary?{query}&f=html", wait_until="networkidle")
+        assert page.locator("svg.chart").count() >= 3
+        assert page.locator("svg.gauge").count() == 2
+        assert page.locator("rect.bar").count() >= 1
+        assert page.locator("h1").inner_text().startswith("中原区污染源台账统计报表")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+        pdf = page.pdf(format="A4", print_background=True)
+    finally:
+        context.close()
     assert pdf.startswith(b"%PDF")
     assert hosts == {"127.0.0.1"}

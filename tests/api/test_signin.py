@@ -17,10 +17,8 @@ from geo.accounts import add_account
 from geo.ledger import Feature
 from geo.store import Store
 from geo.tokens import issue_token
-from tests.conftest import STORE_KINDS, make_store
-
-PASSWORD = "correct horse 42"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests._support.signin import PASSWORD, client_for, csrf_of, sign_in
+from tests._support.stores import STORE_KINDS, make_store
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -29,25 +27,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         add_account(opened, username="editor1", role="editor", password=PASSWORD)
         add_account(opened, username="viewer1", role="viewer", password=PASSWORD)
         yield opened
-
-
-def client_for(store: Store, **settings: object) -> TestClient:
-    app = create_app(Settings(store=store.url, seed_demo=False, **settings), store=store)
-    return TestClient(app, base_url="http://testserver")
-
-
-def csrf_of(page: str) -> str:
-    match = _CSRF.search(page)
-    assert match, "the page has no csrf_token field"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, username: str, password: str = PASSWORD, *,
-            next_path: str = "/") -> object:
-    form = client.get("/login", params={"next": next_path}, headers={"accept": "text/html"})
-    return client.post("/login", data={"username": username, "password": password,
-                                       "next": next_path, "csrf_token": csrf_of(form.text)},
-                       follow_redirects=False)
 
 
 def _source(fid: str = "S1") -> Feature:

@@ -16,8 +16,8 @@ from geo.accounts import add_account
 from geo.crs import gcj02_to_wgs84
 from geo.ledger import Feature
 from geo.store import Store
-from tests.api.test_signin import PASSWORD, client_for, csrf_of, sign_in
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.signin import PASSWORD, client_for, csrf_of, sign_in
+from tests._support.stores import STORE_KINDS, make_store
 
 HTML = {"accept": "text/html"}
 STATION = (113.6650, 34.7570)

@@ -15,9 +15,8 @@ from shapely import Point
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api import ledger_fixtures
-from tests.api.ledger_fixtures import Ledger
-from tests.geo.io.hostile_files import (
+from tests._support import ledger as ledger_support
+from tests._support.hostile_files import (
     NAMES,
     SHEET,
     corrupt_data,
@@ -29,10 +28,11 @@ from tests.geo.io.hostile_files import (
     stale_gpkg,
     xlsx_bytes,
 )
+from tests._support.ledger import Ledger
 
 ZH_HEADER = "名称,类别,地址,街道,社区,网格,经度,纬度,坐标系,油烟净化器,状态\n"
 
-ledger = ledger_fixtures.ledger  # the fixture (one small ledger per store kind)
+ledger = ledger_support.ledger  # the fixture (one small ledger per store kind)
 
 
 def zh_rows(n: int, start: int = 0) -> str:

@@ -29,7 +29,7 @@ from geo.reports import (
     round_coverage,
 )
 from geo.store import Store
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.stores import STORE_KINDS, make_store
 
 ACTOR = "test reports"
 

@@ -29,7 +29,7 @@ from geo.selection import (
     select_sources,
 )
 from geo.store import Store
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.stores import STORE_KINDS, make_store
 
 GEOD = Geod(ellps="WGS84")
 STATION = (113.6650, 34.7570)

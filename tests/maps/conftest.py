@@ -4,38 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from shapely import Point
 
-from geo import writes
 from geo.demo import load_demo
-from geo.ledger import Feature
 from geo.store import Store
-from tests.conftest import STORE_KINDS, make_store
-from tests.live_server import serve_store
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-TIANDITU_KEY = "tk-test-9f3a1c"  # a fake key: only checked for absence in pages
-# (id, name): markup, a script break-out and a template-literal payload
-HOSTILE = [
-    ("XSS1", "<img src=x onerror=alert(1)>"),
-    ("XSS2", "</script><script>alert(1)</script>"),
-    ("XSS3", "${alert(1)}`\\`"),
-]
-
-
-def _add_hostile(store: Store) -> None:
-    for i, (fid, name) in enumerate(HOSTILE):
-        props = {"name": name, "category": "catering", "address": name,
-                 "community": "红松社区", "grid": name}
-        writes.create(store, "sources", Feature(fid, props, Point(113.62 + i * 0.002, 34.76)),
-                     actor="map tests")
+from tests._support.browser import CHROMIUM_ARGS
+from tests._support.live_server import serve_store
+from tests._support.map_ledger import TIANDITU_KEY, add_hostile
+from tests._support.stores import STORE_KINDS, make_store
 
 
 @pytest.fixture(scope="package", params=STORE_KINDS)
@@ -43,7 +20,7 @@ def map_store(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stor
     """The demo ledger plus three sources with hostile names, per store kind."""
     for store in make_store(request.param, tmp_path_factory.mktemp("maps")):
         load_demo(store)
-        _add_hostile(store)
+        add_hostile(store)
         yield store
 
 
@@ -55,18 +32,14 @@ def map_url(map_store: Store) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory) -> Iterator[object]:
+def browser(playwright, tmp_path_factory) -> Iterator[object]:
     """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("needs /usr/bin/chromium (scripts/browser-setup.sh)")
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1400, "height": 900})
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS,
+        headless=True, viewport={"width": 1400, "height": 900})
+    yield context
+    context.close()
 
 
 @dataclass

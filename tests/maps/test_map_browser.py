@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from geo.crs import wgs84_to_gcj02
-from tests.maps.conftest import ARTIFACTS, HOSTILE
+from tests._support.browser import ARTIFACTS
+from tests._support.map_ledger import HOSTILE
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.maps.conftest import HOSTILE
+from tests._support.map_ledger import HOSTILE
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from maps.assets import ASSET_DIR
 from maps.basemaps import choose_basemap, upstream_url
 from maps.render import MapPage, render_map, safe_json
-from tests.maps.conftest import HOSTILE, TIANDITU_KEY
+from tests._support.map_ledger import HOSTILE, TIANDITU_KEY
 
 _URL_ATTR = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 

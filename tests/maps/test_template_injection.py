@@ -2,7 +2,7 @@
 
 Issue 10 item 1: branca compiled the rendered map page again as a Jinja2
 template, so ``{{ ... }}`` in a source name ran when ``zonewatch map -o``
-built a file. Every payload of :mod:`tests.injection_ledger` must come back
+built a file. Every payload of :mod:`tests._support.injection` must come back
 from the page's JSON config block exactly as typed, run nothing and break
 nothing, in ``zonewatch map``, ``/map`` and ``/map/data.json``. Also: every
 ``lang`` but zh or en is a 400 problem, never a 500.
@@ -26,14 +26,14 @@ from api.app import create_app
 from api.cli import app as cli_app
 from api.settings import Settings
 from maps.render import CONFIG_ID, CONFIG_SLOT, HEAD_SLOT, MapPage, fill_slots, render_map
-from tests.conftest import STORE_KINDS
-from tests.injection_ledger import (
+from tests._support.injection import (
     CANARY_NAME,
     PAYLOAD_IDS,
     PayloadLedger,
     open_payload_ledger,
     payloads,
 )
+from tests._support.stores import STORE_KINDS
 
 _BLOCK = re.compile(
     rf'<script type="application/json" id="{CONFIG_ID}">(.*?)</script>', re.S)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,10 +20,10 @@ from pyproj import Geod
 from geo import writes
 from geo.crs import gcj02_to_wgs84
 from geo.store import Store
-from tests.maps.conftest import ARTIFACTS
-from tests.workspace.conftest import HOSTILE_NAME, PASSWORD
+from tests._support.browser import SIZES, StaffBrowser
+from tests._support.images import jpeg
+from tests._support.workspace import HOSTILE_NAME, PASSWORD
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 GCJ = (113.671231, 34.755820)
 
 
@@ -31,55 +32,17 @@ def size(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-class Officer:
-    """One person's browser: its own cookies, every dialog and page error recorded."""
-
-    def __init__(self, chromium: Any, base: str, size: str) -> None:
-        self.context = chromium.new_context(viewport=SIZES[size], accept_downloads=True,
-                                             locale="zh-CN")
-        self.page = self.context.new_page()
-        self.base, self.size = base, size
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("request", lambda req: self.requests.append(req.url))
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def sign_in(self, username: str, password: str = PASSWORD) -> None:
-        self.go("/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", password)
-        self.page.click("form[action='/login'] button[type=submit]")
-        self.page.wait_for_load_state()
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"workspace-{name}-{self.size}.png"),
-                             full_page=True)
-
-    def close(self) -> None:
-        assert not self.dialogs, self.dialogs  # no payload ever ran
-        assert not self.errors, self.errors
-        assert all(url.startswith(self.base) or url.startswith(("data:", "blob:"))
-                   for url in self.requests), "a page reached outside Zonewatch"
-        self.context.close()
-
-
 @pytest.fixture
-def officer(chromium: Any, workspace_url: str, size: str) -> Iterator[Officer]:
-    person = Officer(chromium, workspace_url, size)
+def officer(chromium: Any, workspace_url: str, size: str) -> Iterator[StaffBrowser]:
+    person = StaffBrowser(chromium, workspace_url, size)
     yield person
     person.close()
 
 
-def test_sign_in_and_find_the_ledger_from_home(officer: Officer) -> None:
+def test_sign_in_and_find_the_ledger_from_home(officer: StaffBrowser) -> None:
     officer.go("/")
     officer.shot("home-anonymous")
-    officer.sign_in("editor1")
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     assert "editor1" in page.inner_text("header.site")
     officer.shot("home")
@@ -92,8 +55,8 @@ def test_sign_in_and_find_the_ledger_from_home(officer: Officer) -> None:
     assert cookies["zw_session"]["httpOnly"] and cookies["zw_session"]["sameSite"] == "Lax"
 
 
-def test_the_excel_of_a_station_holds_the_rows_the_table_shows(officer: Officer) -> None:
-    officer.sign_in("viewer1")
+def test_the_excel_of_a_station_holds_the_rows_the_table_shows(officer: StaffBrowser) -> None:
+    officer.sign_in("viewer1", PASSWORD)
     page = officer.page
     page.click("a[href='/ledger?station=M-1']")  # home -> the station's ledger
     page.wait_for_load_state()
@@ -107,9 +70,9 @@ def test_the_excel_of_a_station_holds_the_rows_the_table_shows(officer: Officer)
     assert len(shown) == 3
 
 
-def test_add_a_source_with_amap_coordinates(officer: Officer,
+def test_add_a_source_with_amap_coordinates(officer: StaffBrowser,
                                             workspace_store: Store) -> None:
-    officer.sign_in("editor1")
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     page.click("nav.main a[href='/ledger']")
     page.click("a[href='/ledger/new']")
@@ -131,8 +94,34 @@ def test_add_a_source_with_amap_coordinates(officer: Officer,
     officer.shot("source")
 
 
-def test_a_form_with_mistakes_keeps_what_was_typed(officer: Officer) -> None:
-    officer.sign_in("editor1")
+def test_record_an_inspection_with_a_photo(officer: StaffBrowser, workspace_store: Store,
+                                           tmp_path: Path) -> None:
+    officer.sign_in("editor1", PASSWORD)
+    page = officer.page
+    officer.go("/ledger/S-1")
+    page.click("a[href='/ledger/S-1/inspect']")
+    page.select_option("#f-result", "violation")
+    page.select_option("#f-fume_purifier", "installed")
+    page.fill("#f-notes", f"净化器未开启-{officer.size}")
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(jpeg((1200, 900)))
+    page.set_input_files("#f-photos", str(photo))
+    officer.shot("inspection-form")
+    page.click("form.record button[type=submit]")
+    page.wait_for_load_state()
+    visits = workspace_store.read("inspections")
+    mine = visits[visits["notes"] == f"净化器未开启-{officer.size}"]
+    assert len(mine) == 1 and mine.iloc[0]["result"] == "violation"
+    photos = workspace_store.photos.of_inspections([str(mine.iloc[0]["id"])])
+    assert len(next(iter(photos.values()))) == 1
+    thumbs = page.locator("td.photos img")
+    assert thumbs.count() >= 1
+    assert page.evaluate("img => img.naturalWidth", thumbs.first.element_handle()) > 0
+    officer.shot("source-inspected")
+
+
+def test_a_form_with_mistakes_keeps_what_was_typed(officer: StaffBrowser) -> None:
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     officer.go("/ledger/new")
     page.fill("#f-name", "只填了名称")
@@ -145,8 +134,8 @@ def test_a_form_with_mistakes_keeps_what_was_typed(officer: Officer) -> None:
 
 
 def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(
-        officer: Officer, workspace_store: Store) -> None:
-    officer.sign_in("editor1")
+        officer: StaffBrowser, workspace_store: Store) -> None:
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     officer.go("/ledger/S-3/edit")
     page.fill("#f-address", "我的新地址")
@@ -162,8 +151,8 @@ def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(
 
 
 def test_a_viewer_has_no_edit_buttons_and_forged_posts_fail(
-        officer: Officer, workspace_store: Store) -> None:
-    officer.sign_in("viewer1")
+        officer: StaffBrowser, workspace_store: Store) -> None:
+    officer.sign_in("viewer1", PASSWORD)
     page = officer.page
     officer.go("/ledger/S-1")
     assert page.locator("a[href='/ledger/S-1/edit']").count() == 0
@@ -178,8 +167,8 @@ def test_a_viewer_has_no_edit_buttons_and_forged_posts_fail(
     officer.shot("source-viewer")
 
 
-def test_hostile_text_is_text_on_every_page(officer: Officer) -> None:
-    officer.sign_in("editor1")
+def test_hostile_text_is_text_on_every_page(officer: StaffBrowser) -> None:
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     for path in ("/", "/ledger", "/ledger/S-4", "/ledger/S-4/edit", "/ledger?q=img"):
         officer.go(path)
@@ -190,8 +179,8 @@ def test_hostile_text_is_text_on_every_page(officer: Officer) -> None:
             assert HOSTILE_NAME in page.inner_text("main"), path
 
 
-def test_the_english_switch(officer: Officer) -> None:
-    officer.sign_in("editor1")
+def test_the_english_switch(officer: StaffBrowser) -> None:
+    officer.sign_in("editor1", PASSWORD)
     page = officer.page
     officer.go("/ledger")
     page.click("header.site a.lang")

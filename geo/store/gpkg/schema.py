@@ -103,6 +103,14 @@ _CORE_DDL = (
         session_hash TEXT PRIMARY KEY,
         account_id INTEGER NOT NULL REFERENCES zw_accounts(id) ON DELETE CASCADE,
         csrf TEXT NOT NULL, created_at TEXT NOT NULL, seen_at TEXT NOT NULL)""",
+    # Inspection photos, re-encoded without EXIF, with a JPEG thumbnail.
+    """CREATE TABLE IF NOT EXISTS zw_photos (
+        id TEXT PRIMARY KEY, inspection_id TEXT NOT NULL,
+        media_type TEXT NOT NULL CHECK (media_type IN ('image/jpeg', 'image/png')),
+        width INTEGER NOT NULL, height INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, created_at TEXT NOT NULL, image BLOB NOT NULL,
+        thumbnail BLOB NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS zw_photos_inspection ON zw_photos (inspection_id)",
 )
 
 # The R-tree triggers of GeoPackage 1.3 (annex F.3); {t} table, {c} geometry

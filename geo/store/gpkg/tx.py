@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 
 from geo.ledger import Layer, get_layer, now_utc
-from geo.store.base import Operation, Query
+from geo.store.base import Operation, PhotoData, Query
 from geo.store.gpkg import schema, write
+from geo.store.gpkg.photos import insert_photos
 from geo.store.gpkg.rows import records_from_rows, select_list, where_clause
 from geo.store.records import Record
 
@@ -103,6 +104,11 @@ class GeoPackageTransaction:
         )
         wanted = json.dumps(sorted({str(i) for i in ids}), ensure_ascii=False)
         return dict(self._conn.execute(statement, (layer.name, wanted)).fetchall())
+
+    def insert_photos(self, photos: Sequence[PhotoData]) -> None:
+        """Store inspection photos (a taken photo id is a DuplicateIdError)."""
+        if photos:
+            insert_photos(self._conn, photos)
 
     def finish(self) -> None:
         """Restore suspended triggers and record each written layer in ``gpkg_contents``."""

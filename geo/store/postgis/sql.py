@@ -20,6 +20,7 @@ from geo.store.records import check_bbox, whole_number
 __all__ = [
     "ACCOUNTS",
     "HISTORY",
+    "PHOTOS",
     "SESSIONS",
     "SIGNIN_FAILURES",
     "TOKENS",
@@ -40,6 +41,7 @@ TOKENS = "tokens"
 ACCOUNTS = "accounts"
 SIGNIN_FAILURES = "signin_failures"
 SESSIONS = "sessions"
+PHOTOS = "photos"
 SQL_TYPES = {
     "str": "text",
     "int": "bigint",
@@ -80,6 +82,7 @@ def create_statements(schema: str, layers: list[Layer]) -> list[sql.Composed]:
     statements.extend(_history_ddl(schema))
     statements.extend(_tokens_ddl(schema))
     statements.extend(_accounts_ddl(schema))
+    statements.extend(_photos_ddl(schema))
     return statements
 
 
@@ -102,6 +105,12 @@ def _layer_ddl(schema: str, layer: Layer) -> list[sql.Composed]:
     ddl: list[sql.Composed] = [
         sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(name, sql.SQL(", ").join(columns))
     ]
+    # a store made by an older version gets the optional fields added since
+    ddl.extend(
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+            name, sql.Identifier(f.name), sql.SQL(SQL_TYPES[f.kind]))
+        for f in layer.fields
+        if f.name not in ("id", "version", "updated_at") and not f.required)
     if layer.has_geometry:
         for column in ("geom", "geog"):
             ddl.append(
@@ -277,3 +286,16 @@ def _accounts_ddl(schema: str) -> list[sql.Composed]:
             "csrf text NOT NULL, created_at text NOT NULL, seen_at text NOT NULL)"
         ).format(table(schema, SESSIONS), accounts),
     ]
+
+
+def _photos_ddl(schema: str) -> list[sql.Composed]:
+    # inspection photos, re-encoded without EXIF, with a JPEG thumbnail; times ISO 8601 UTC
+    photos = table(schema, PHOTOS)
+    return [sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, inspection_id text NOT NULL, "
+        "media_type text NOT NULL CHECK (media_type IN ('image/jpeg', 'image/png')), "
+        "width integer NOT NULL, height integer NOT NULL, size_bytes integer NOT NULL, "
+        "sha256 text NOT NULL, created_at text NOT NULL, image bytea NOT NULL, "
+        "thumbnail bytea NOT NULL)").format(photos),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (inspection_id)").format(
+            sql.Identifier("photos_inspection_idx"), photos)]

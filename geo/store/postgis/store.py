@@ -36,6 +36,7 @@ from geo.store.base import HistoryEntry, Query
 from geo.store.postgis import radius
 from geo.store.postgis.accounts import PostGISAccounts
 from geo.store.postgis.frames import history_entry, row_to_feature, rows_to_frame
+from geo.store.postgis.photos import PostGISPhotos
 from geo.store.postgis.sql import (
     HISTORY,
     ISO_UTC,
@@ -96,6 +97,7 @@ class PostGISStore:
         self._conn: psycopg.Connection[Any] | None = None
         self.tokens = PostGISTokens(self._tx, schema)
         self.accounts = PostGISAccounts(self._tx, schema)
+        self.photos = PostGISPhotos(self._tx, schema)
 
     # -- connection and transactions ------------------------------------
 

@@ -18,8 +18,9 @@ import shapely
 from psycopg import sql
 
 from geo.ledger import Layer
-from geo.store.base import Operation, Query
+from geo.store.base import Operation, PhotoData, Query
 from geo.store.postgis.frames import row_to_feature
+from geo.store.postgis.photos import insert_photos
 from geo.store.postgis.sql import HISTORY, insert_columns, select_list, table, where_clause
 from geo.store.records import Record, history_rows
 
@@ -130,6 +131,11 @@ class PostGISTransaction:
         statement = sql.SQL("INSERT INTO {} ({}) VALUES (%s, %s, %s, %s, %s::timestamptz, "
                             "%s::jsonb, %s::jsonb)").format(history, columns)
         self._conn.cursor().executemany(statement, rows)
+
+    def insert_photos(self, photos: Sequence[PhotoData]) -> None:
+        """Store inspection photos (a taken photo id is a DuplicateIdError)."""
+        if photos:
+            insert_photos(self._conn, self._schema, photos)
 
     def last_operations(self, layer: Layer, ids: Sequence[str]) -> dict[str, Operation]:
         """Return the last history operation of each of ``ids`` that has one."""

@@ -27,7 +27,7 @@ from shapely import Point
 from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.stores import STORE_KINDS, make_store
 
 REPO = Path(__file__).resolve().parents[3]
 ROWS = 100_000

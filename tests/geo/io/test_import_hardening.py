@@ -20,7 +20,7 @@ import pytest
 from geo.errors import ImportRejectedError, InputError
 from geo.io.importer import import_file
 from geo.store import Store
-from tests.geo.io.hostile_files import (
+from tests._support.hostile_files import (
     CSV_HEADER,
     NAMES,
     SHEET,

@@ -14,7 +14,7 @@ import pytest
 from geo.errors import DuplicateIdError, NotFoundError
 from geo.store import Store, open_store
 from geo.store.base import AccountRecord, SessionRecord
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.stores import STORE_KINDS, make_store
 
 HASH_A = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 HASH_B = "$argon2id$v=19$m=65536,t=3,p=4$b3RoZXJzYWx0$b3RoZXJoYXNob3RoZXJoYQ"

@@ -27,7 +27,7 @@ from geo.ledger import LAYERS, Feature
 from geo.store import Query
 from geo.store.postgis import PostGISStore
 from geo.store.postgis import radius as pg_radius
-from tests.conftest import pg_url
+from tests._support.stores import pg_url
 
 pytestmark = pytest.mark.postgis
 
@@ -103,7 +103,7 @@ def test_tables_without_geometry_and_the_history_exist(pg):
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [pg.schema]
     )
     assert sorted(r[0] for r in rows) == sorted(
-        [*LAYERS, "history", "tokens", "accounts", "signin_failures", "sessions"])
+        [*LAYERS, "history", "tokens", "accounts", "signin_failures", "sessions", "photos"])
     columns = _query(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = 'inspections'",

@@ -20,7 +20,7 @@ from shapely import Point, box
 from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
-from tests.conftest import make_store
+from tests._support.stores import make_store
 
 CANARY_NAME = "PWNED_FILE"
 _STATION_LONLAT = (113.640, 34.750)  # the sources lie 100 m apart east of it

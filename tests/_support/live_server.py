@@ -1,8 +1,8 @@
 """``zonewatch serve`` over a test store, in its own process on a loopback port.
 
 A separate process, not a thread: GDAL holds the GIL while it waits for the
-server, so an in-process server would never answer. Shared by the API and
-map fixtures (``tests/api/conftest.py``, ``tests/maps/conftest.py``).
+server, so an in-process server would never answer. Shared by the API, map
+and workspace fixtures (``tests/{api,maps,workspace}/conftest.py``).
 """
 
 from __future__ import annotations

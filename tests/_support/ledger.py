@@ -16,7 +16,7 @@ from geo import writes
 from geo.ledger import Feature
 from geo.store import Store
 from geo.tokens import issue_token
-from tests.conftest import STORE_KINDS, make_store
+from tests._support.stores import STORE_KINDS, make_store
 
 STATION = (113.6650, 34.7570)
 NEAR = (113.6660, 34.7580)  # ~150 m from STATION
