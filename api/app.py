@@ -88,6 +88,7 @@ def _include_routes(app: FastAPI) -> None:
         import_page,
         inspection_pages,
         ledger_list,
+        rounds,
         signin,
         source_pages,
     )
@@ -112,4 +113,5 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(inspection_pages.router)
     app.include_router(import_page.router)
     app.include_router(admin_users.router)
+    app.include_router(rounds.router)
     app.include_router(source_pages.router)  # after every fixed /ledger/... path

@@ -11,7 +11,7 @@ __all__ = ["WORDS", "word"]
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "brand": "Zonewatch 污染源台账", "home": "首页", "map": "地图", "ledger": "台账",
-        "patrol": "巡查", "reports": "报表", "import": "导入", "admin": "管理", "api": "API",
+        "patrol": "巡查", "rounds": "检查轮次", "reports": "报表", "import": "导入", "admin": "管理", "api": "API",
         "sign_in": "登录", "sign_out": "退出", "username": "用户名", "password": "密码",
         "switch_lang": "English", "signed_in_as": "当前用户",
         "sign_in_title": "登录 Zonewatch", "sign_in_failed": "用户名或密码不正确。",
@@ -59,7 +59,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "brand": "Zonewatch source ledger", "home": "Home", "map": "Map", "ledger": "Ledger",
-        "patrol": "Patrol", "reports": "Reports", "import": "Import", "admin": "Admin",
+        "patrol": "Patrol", "rounds": "Rounds", "reports": "Reports", "import": "Import", "admin": "Admin",
         "api": "API", "sign_in": "Sign in", "sign_out": "Sign out", "username": "Username",
         "password": "Password", "switch_lang": "中文", "signed_in_as": "Signed in as",
         "sign_in_title": "Sign in to Zonewatch",
