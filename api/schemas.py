@@ -315,6 +315,7 @@ class ReportView(_Open):
 
     name: str
     title: str
+    period: str = Field("", description="What the view covers: the moment, or the months")
     columns: list[ReportColumn]
     rows: list[dict[str, Any]]
 
@@ -325,6 +326,8 @@ class Report(_Open):
     by: str
     station: dict[str, Any] | None = None
     generated_at: str
+    unit: str = Field("", description="Reporting unit (填报单位, ZONEWATCH_REPORT_UNIT)")
+    period: str = Field("", description="When the figures stand, in words (截至 …, Beijing time)")
     views: list[ReportView]
     links: list[Link] = []
 

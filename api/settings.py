@@ -66,3 +66,8 @@ class Settings(BaseSettings):
     tianditu_key: str | None = Field(
         None, description="Tianditu key for basemap=tianditu (stays on the server)"
     )
+    report_unit: str = Field(
+        "", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Reporting unit (填报单位) named on every report, e.g. "
+        "郑州市中原区城市管理行政执法局; empty leaves a line to fill in by hand",
+    )

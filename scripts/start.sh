@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export ZONEWATCH_STORE="${ZONEWATCH_STORE:-zonewatch.gpkg}"
+export ZONEWATCH_REPORT_UNIT="${ZONEWATCH_REPORT_UNIT-郑州市中原区城市管理行政执法局}"  # the demo's bureau
 exec .venv/bin/zonewatch serve "$@"

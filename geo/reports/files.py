@@ -4,9 +4,25 @@ Every format carries the numbers of :class:`geo.reports.summary.Report` unchange
 counts as integers, shares as fractions (the XLSX shows them with a ``0.0%``
 number format, the value stays the fraction); a share of nothing is null in
 JSON and "—" on the page and in the files. Only labels change: keys become
-Chinese headers and category/status codes their Chinese names. Names from the
-ledger (community, grid, station ...) are text cells that no spreadsheet
+headers and category/status codes their names, in Chinese (the default) or
+English (:mod:`geo.reports.words`). Names from the ledger (community, grid,
+station ...) and the reporting unit are text cells that no spreadsheet
 program runs as a formula (:mod:`geo.io.cells`).
+
+Who reports and when: every file carries the reporting unit (填报单位, a
+setting) and the period the figures cover, while its header row stays the
+first row, so programs and spreadsheet filters read the table as before.
+
+* JSON: ``unit`` and ``period`` members, and a ``period`` on each view.
+* CSV: two last columns, 填报单位 and 统计时点, on every row. Not title
+  lines above the header (every CSV reader would take them for the header)
+  and not ``#`` comment lines (no CSV standard has them; Excel shows them as
+  data).
+* XLSX: each sheet's printed page header names the unit (a line to fill in
+  by hand when it is not set), the report and the period; the footer has
+  the page numbers and the time it was generated. Wide sheets print
+  landscape, fitted to the page width, with the header row on every page.
+  The workbook's properties say the same.
 """
 
 from __future__ import annotations
@@ -20,28 +36,51 @@ from typing import Any
 import pandas as pd
 
 from geo.io.cells import csv_text, xlsx_value
+from geo.ledger_table import local_time
 from geo.reports.summary import LABELS, NOT_APPLICABLE, Report, View
+from geo.reports.words import (
+    LABELS_EN,
+    column_label,
+    is_wide,
+    local_value,
+    report_period,
+    report_title,
+    text,
+    view_period,
+    view_title,
+)
 
 __all__ = ["display_value", "label_value", "report_dict", "write_csv", "write_xlsx"]
 
-# Columns whose values are codes shown by their Chinese label.
+# Columns whose values are codes shown by their label.
 _CODED = ("category", "status")
 _NUMBER_FORMAT = "#,##0"
 _SHARE_FORMAT = "0.0%"
+#: What a printed page header shows where no unit is set: a line to write on.
+_BLANK_LINE = "_" * 24
+#: Excel keeps at most this many characters in one page header or footer.
+_HEADER_CHARS = 255
 
 
-def label_value(column: str, value: Any) -> Any:
-    """Return the display form of a cell: Chinese name for codes, else the value."""
+def label_value(column: str, value: Any, lang: str = "zh") -> Any:
+    """Return the display form of a cell: the name of a code, else the value.
+
+    Examples
+    --------
+    >>> label_value("category", "bbq"), label_value("category", "bbq", "en")
+    ('露天烧烤', 'Open-air barbecue')
+    """
     if column in _CODED or (column == "station" and value == "total"):
-        return LABELS.get(str(value), value)
-    return value
+        labels = LABELS_EN if lang == "en" else LABELS
+        return labels.get(str(value), value)
+    return local_value(column, value, lang)
 
 
-def display_value(view: View, column: str, value: Any) -> str:
+def display_value(view: View, column: str, value: Any, lang: str = "zh") -> str:
     """Return a cell as shown to people: ``1,234`` for counts, ``85.09%`` for shares.
 
     Shares keep all four decimals of the fraction (two of the percentage),
-    so the shown number is the stored one. Codes show their Chinese names.
+    so the shown number is the stored one. Codes show their names in ``lang``.
 
     Examples
     --------
@@ -55,7 +94,7 @@ def display_value(view: View, column: str, value: Any) -> str:
     if column == "radius_m":
         return f"{float(value):,.0f}"
     if isinstance(value, str | bool) or not hasattr(value, "__int__"):
-        return str(label_value(column, value))
+        return str(label_value(column, value, lang))
     return f"{int(value):,}"
 
 
@@ -72,8 +111,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def _title(view: View, lang: str) -> str:
+    return view_title(view.name, lang) if lang == "en" else view.title
+
+
+def report_dict(report: Report, *, unit: str = "", lang: str = "zh") -> dict[str, Any]:
     """Return the report as a JSON-ready dict: views with keyed columns and rows.
+
+    ``unit`` is the reporting unit (empty when not set); ``period`` says when
+    the figures stand, and each view's ``period`` what it covers, in ``lang``
+    like the titles and column labels. Rows keep codes and numbers as stored.
 
     Examples
     --------
@@ -85,11 +132,15 @@ def report_dict(report: Report) -> dict[str, Any]:
         "by": report.by,
         "station": report.station,
         "generated_at": report.generated_at,
+        "unit": unit,
+        "period": report_period(report, lang),
         "views": [
             {
                 "name": view.name,
-                "title": view.title,
-                "columns": [{"key": c, "label": LABELS.get(c, c)} for c in view.frame.columns],
+                "title": _title(view, lang),
+                "period": view_period(report, view, lang),
+                "columns": [{"key": c, "label": column_label(c, lang)}
+                            for c in view.frame.columns],
                 "rows": _records(view.frame),
             }
             for view in report.views
@@ -102,27 +153,35 @@ def _main_view(report: Report) -> View:
     return report.views[1] if len(report.views) > 1 else report.views[0]
 
 
-def write_csv(report: Report, target: Path | io.StringIO | None = None) -> str:
-    """Write the breakdown's main view as CSV with Chinese headers; return the text.
+def write_csv(
+    report: Report, target: Path | io.StringIO | None = None, *, unit: str = "",
+    lang: str = "zh",
+) -> str:
+    """Write the breakdown's main view as CSV; return the text.
 
-    The text starts with a byte-order mark so spreadsheet programs read UTF-8.
+    The header row comes first, in ``lang``; the last two columns,
+    填报单位 (``unit``) and 统计时点 (the period), repeat on every row. The
+    text starts with a byte-order mark so spreadsheet programs read UTF-8.
     When ``target`` is a path the text is written there too (``utf-8``).
     """
     view = _main_view(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     columns = list(view.frame.columns)
-    writer.writerow([LABELS.get(c, c) for c in columns])
+    writer.writerow([*(column_label(c, lang) for c in columns), text("unit", lang),
+                     text("period", lang)])
+    filed = [csv_text(unit), view_period(report, view, lang)]
     for row in view.frame.itertuples(index=False):
         # names (community, grid, station ...) are ledger text: never a formula
-        writer.writerow([NOT_APPLICABLE if _missing(v) else csv_text(label_value(c, v))
-                         for c, v in zip(columns, row, strict=True)])
-    text = "\ufeff" + buffer.getvalue()
+        cells = [NOT_APPLICABLE if _missing(v) else csv_text(label_value(c, v, lang))
+                 for c, v in zip(columns, row, strict=True)]
+        writer.writerow([*cells, *filed])
+    written = "\ufeff" + buffer.getvalue()
     if isinstance(target, Path):
-        target.write_text(text, encoding="utf-8", newline="")
+        target.write_text(written, encoding="utf-8", newline="")
     elif target is not None:
-        target.write(text)
-    return text
+        target.write(written)
+    return written
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
@@ -136,27 +195,28 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def _cell_width(value: Any) -> int:
-    text = str(value)
+    shown = str(value)
     # CJK characters take about two columns in a spreadsheet
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in shown)
 
 
-def _fill_sheet(sheet: Any, view: View) -> None:
+def _fill_sheet(sheet: Any, view: View, lang: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     columns = list(view.frame.columns)
     shares = set(view.share_columns())
-    sheet.append([LABELS.get(c, c) for c in columns])
+    headers = [column_label(c, lang) for c in columns]
+    sheet.append(headers)
     for row in view.frame.itertuples(index=False):
         # text (names from the ledger) goes into explicit string cells, never formulas
-        sheet.append([xlsx_value(sheet, _plain(label_value(c, v)))
+        sheet.append([xlsx_value(sheet, _plain(label_value(c, v, lang)))
                       for c, v in zip(columns, row, strict=True)])
     header_fill = PatternFill("solid", fgColor="DCE6EC")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    widths = [_cell_width(LABELS.get(c, c)) for c in columns]
+    widths = [_cell_width(h) for h in headers]
     for row in sheet.iter_rows(min_row=2):
         for i, cell in enumerate(row):
             share = columns[i] in shares or (view.name == "summary" and isinstance(cell.value,
@@ -180,11 +240,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_xlsx(report: Report, target: Path | io.BytesIO) -> None:
+def _header_text(words: str, limit: int) -> str:
+    """Return ``words`` for a page header or footer: ``&`` doubled (never a code), cut to fit.
+
+    Examples
+    --------
+    >>> _header_text("A&P", 80)
+    'A&&P'
+    """
+    escaped = words.replace("&", "&&")
+    while len(escaped) > limit:
+        words = words[:-2] + "…"
+        escaped = words.replace("&", "&&")
+    return escaped
+
+
+def _print_setup(sheet: Any, report: Report, view: View, unit: str, lang: str) -> None:
+    """Set up a sheet for paper: A4, the unit and period above, page numbers below."""
+    colon = text("colon", lang)
+    generated = f"{text('generated', lang)}{colon}{local_time(report.generated_at)}"
+    share = _HEADER_CHARS // 3
+    sheet.oddHeader.left.text = _header_text(f"{text('unit', lang)}{colon}"
+                                             f"{unit or _BLANK_LINE}", share)
+    sheet.oddHeader.center.text = _header_text(
+        f"{report_title(report, lang)} · {_title(view, lang)}", share)
+    sheet.oddHeader.right.text = _header_text(
+        f"{text('period', lang)}{colon}{view_period(report, view, lang)}", share)
+    sheet.oddFooter.center.text = text("sheet_pages", lang)  # &P and &N: Excel's page codes
+    sheet.oddFooter.right.text = _header_text(generated, share)
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if is_wide(view) else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
+def write_xlsx(report: Report, target: Path | io.BytesIO, *, unit: str = "",
+               lang: str = "zh") -> None:
     """Write every view of the report to its own formatted sheet.
 
-    Bold, shaded Chinese headers on row 1 (frozen), column widths fitted to
-    the text, ``#,##0`` for counts and ``0.0%`` for shares.
+    Bold, shaded headers in ``lang`` on row 1 (frozen, repeated on every
+    printed page), column widths fitted to the text, ``#,##0`` for counts
+    and ``0.0%`` for shares; the printed page header carries ``unit`` and
+    the period, the footer the page numbers (see the module docstring).
     """
     from openpyxl import Workbook
 
@@ -192,7 +291,16 @@ def write_xlsx(report: Report, target: Path | io.BytesIO) -> None:
     book.remove(book.active)
     used: set[str] = set()
     for view in report.views:
-        _fill_sheet(book.create_sheet(_sheet_name(view.title, used)), view)
-    book.properties.title = f"Zonewatch 报表（{report.by}）"
+        sheet = book.create_sheet(_sheet_name(_title(view, lang), used))
+        _fill_sheet(sheet, view, lang)
+        _print_setup(sheet, report, view, unit, lang)
+    colon = text("colon", lang)
+    book.properties.title = (f"Zonewatch report ({report.by})" if lang == "en"
+                             else f"Zonewatch 报表（{report.by}）")
+    book.properties.subject = report_title(report, lang)
+    book.properties.description = (f"{text('unit', lang)}{colon}{unit}{text('gap', lang)}"
+                                   f"{text('period', lang)}{colon}"
+                                   f"{report_period(report, lang)}")
+    book.properties.language = "en" if lang == "en" else "zh-CN"
     book.properties.creator = "Zonewatch"
     book.save(target)
