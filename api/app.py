@@ -86,11 +86,14 @@ def _include_routes(app: FastAPI) -> None:
     from api.pages import (
         admin_users,
         import_page,
+        inspection_edit,
+        inspection_list,
         inspection_pages,
         ledger_list,
         rounds,
         signin,
         source_pages,
+        station_pages,
     )
     from api.routes import docs, edits, features, history, imports, inspections, radius
     from api.routes import maps as map_routes
@@ -114,4 +117,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(import_page.router)
     app.include_router(admin_users.router)
     app.include_router(rounds.router)
+    app.include_router(inspection_list.router)
+    app.include_router(inspection_edit.router)
+    app.include_router(station_pages.router)  # /stations/new before /stations/{sid}
     app.include_router(source_pages.router)  # after every fixed /ledger/... path

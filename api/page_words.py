@@ -11,7 +11,8 @@ __all__ = ["WORDS", "word"]
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "brand": "Zonewatch 污染源台账", "home": "首页", "map": "地图", "ledger": "台账",
-        "patrol": "巡查", "rounds": "检查轮次", "reports": "报表", "import": "导入", "admin": "管理", "api": "API",
+        "patrol": "巡查", "rounds": "检查轮次", "reports": "报表", "import": "导入",
+        "admin": "管理", "api": "API",
         "sign_in": "登录", "sign_out": "退出", "username": "用户名", "password": "密码",
         "switch_lang": "English", "signed_in_as": "当前用户",
         "sign_in_title": "登录 Zonewatch", "sign_in_failed": "用户名或密码不正确。",
@@ -34,6 +35,7 @@ WORDS: dict[str, dict[str, str]] = {
         "status_503": "台账存储暂不可用",
         "filter": "筛选", "clear_filters": "清除条件", "any": "全部", "search": "搜索",
         "search_hint": "名称、地址或编号", "only_priority": "仅重点（半径内、未关停）",
+        "only_recheck": "仅已关停待复查",
         "only_overdue": "仅本轮未检查", "results": "共 {n} 条", "export": "导出当前筛选结果",
         "page_of": "第 {page} / {pages} 页", "previous": "上一页", "next": "下一页",
         "no_rows": "没有符合条件的污染源。", "add_source": "新增污染源", "per_page": "每页",
@@ -56,10 +58,16 @@ WORDS: dict[str, dict[str, str]] = {
         "apply_mine": "用我的版本覆盖",
         "purifier_seen": "油烟净化器（现场所见）", "photos": "现场照片",
         "photos_hint": "最多 {n} 张，JPEG 或 PNG；照片中的定位等信息不会保存。",
+        # station and inspection pages
+        "add_station": "新增监测点", "edit_station": "编辑监测点", "no_stations": "暂无监测点。",
+        "sources_inside": "半径内污染源", "open_page": "详情", "inside_counts": "半径内",
+        "radius_hint": "默认 3000 米，最大 {max} 米。", "edit_inspection": "编辑检查记录",
+        "inspection_of": "污染源", "n_stations": "共 {n} 个监测点",
     },
     "en": {
         "brand": "Zonewatch source ledger", "home": "Home", "map": "Map", "ledger": "Ledger",
-        "patrol": "Patrol", "rounds": "Rounds", "reports": "Reports", "import": "Import", "admin": "Admin",
+        "patrol": "Patrol", "rounds": "Rounds", "reports": "Reports", "import": "Import",
+        "admin": "Admin",
         "api": "API", "sign_in": "Sign in", "sign_out": "Sign out", "username": "Username",
         "password": "Password", "switch_lang": "中文", "signed_in_as": "Signed in as",
         "sign_in_title": "Sign in to Zonewatch",
@@ -87,7 +95,8 @@ WORDS: dict[str, dict[str, str]] = {
         "status_503": "Ledger store unavailable",
         "filter": "Filter", "clear_filters": "Clear", "any": "All", "search": "Search",
         "search_hint": "name, address or ID", "only_priority": "Priority only (inside a radius, "
-        "not closed)", "only_overdue": "Not yet checked this round", "results": "{n} sources",
+        "not closed)", "only_overdue": "Not yet checked this round",
+        "only_recheck": "Closed, to re-check only", "results": "{n} sources",
         "export": "Export this selection", "page_of": "page {page} of {pages}",
         "previous": "Previous", "next": "Next", "no_rows": "No source matches.",
         "add_source": "Add a source", "per_page": "per page", "sort_by": "Sort by this column",
@@ -113,6 +122,12 @@ WORDS: dict[str, dict[str, str]] = {
         "purifier_seen": "Fume purifier (as seen)", "photos": "Photos",
         "photos_hint": "Up to {n}, JPEG or PNG; their location and other metadata are not "
                        "kept.",
+        # station and inspection pages
+        "add_station": "Add a station", "edit_station": "Edit station",
+        "no_stations": "No stations yet.", "sources_inside": "Sources inside",
+        "open_page": "Details", "inside_counts": "Inside the radius",
+        "radius_hint": "Default 3000 m, at most {max} m.", "edit_inspection": "Edit inspection",
+        "inspection_of": "Source", "n_stations": "{n} stations",
     },
 }
 

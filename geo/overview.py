@@ -16,7 +16,7 @@ from geo.ledger import now_utc
 from geo.priority import flagged_sources
 from geo.store.base import HistoryEntry, Store
 
-__all__ = ["Overview", "StationCount", "overview"]
+__all__ = ["Overview", "StationCount", "overview", "station_counts"]
 
 _LAYERS = ("sources", "stations", "inspections")
 
@@ -60,6 +60,11 @@ def _station_counts(flagged: pd.DataFrame, stations: pd.DataFrame) -> list[Stati
             id=str(row.id), name=str(row.name), radius_m=float(row.radius_m),
             priority=int((inside & open_).sum()), recheck=int((inside & ~open_).sum())))
     return counts
+
+
+def station_counts(store: Store) -> list[StationCount]:
+    """Return each station with its priority targets and re-checks, as the home page counts."""
+    return _station_counts(flagged_sources(store), store.read("stations"))
 
 
 def recent_changes(store: Store, *, limit: int = 10) -> list[HistoryEntry]:

@@ -16,8 +16,7 @@ and not yet inspected in it. Distances come from
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -30,6 +29,14 @@ from geo.inspections.rounds import current_round, due_sources, round_visits
 from geo.ledger import CATEGORIES, PURIFIER_STATES, STATUSES, get_layer
 from geo.priority import flagged_sources
 from geo.store.base import Store
+from geo.table_query import (
+    check_choice,
+    matches,
+    none_for_missing,
+    parse_flag,
+    sorted_by,
+    text_or_none,
+)
 
 __all__ = [
     "CODE_FILTERS",
@@ -49,16 +56,13 @@ CODE_FILTERS: dict[str, tuple[str, ...]] = {
     "fume_purifier": PURIFIER_STATES,
 }
 _TEXT_FILTERS = ("community", "grid", "station", "q")
-_FLAG_FILTERS = ("priority", "overdue")
+_FLAG_FILTERS = ("priority", "recheck", "overdue")
 #: Columns the table may be sorted by.
 SORT_COLUMNS = ("id", "name", "category", "status", "fume_purifier", "community", "grid",
                 "nearest_station", "distance_m", "updated_at")
 _DEFAULT_SORT = "id"
 #: Every query parameter :meth:`LedgerSelection.from_params` reads, in link order.
 PARAMS = (*CODE_FILTERS, *_TEXT_FILTERS, *_FLAG_FILTERS, "sort", "descending")
-#: What a checkbox or a link may send for yes and no (an empty value: no filter).
-_TRUE = frozenset({"true", "1", "on"})
-_FALSE = frozenset({"false", "0", "off"})
 _SEARCHED = ("id", "name", "address")
 #: Columns added to the source fields, in table order (``geometry`` is kept last).
 DERIVED_COLUMNS = ("lon", "lat", "nearest_station", "nearest_station_name", "distance_m",
@@ -74,9 +78,10 @@ class LedgerSelection:
 
     Every filter is optional; None (or an empty string, as forms send) means
     "no filter". ``station`` keeps the sources inside that station's radius,
-    closed ones included unless ``status`` says otherwise; ``priority`` and
-    ``overdue`` keep the sources that are (True) or are not (False) priority
-    targets / overdue this round; ``q`` is a case-insensitive substring of
+    closed ones included unless ``status`` says otherwise; ``priority``,
+    ``recheck`` and ``overdue`` keep the sources that are (True) or are not
+    (False) priority targets / closed ones inside a radius to re-check /
+    overdue this round; ``q`` is a case-insensitive substring of
     ``id``, ``name`` or ``address``. ``sort`` is one of :data:`SORT_COLUMNS`
     (ties by ``id``, missing values last in either direction).
 
@@ -101,6 +106,7 @@ class LedgerSelection:
     grid: str | None = None
     station: str | None = None
     priority: bool | None = None
+    recheck: bool | None = None
     overdue: bool | None = None
     q: str | None = None
     sort: str = _DEFAULT_SORT
@@ -108,11 +114,11 @@ class LedgerSelection:
 
     def __post_init__(self) -> None:
         for name in (*CODE_FILTERS, *_TEXT_FILTERS):
-            object.__setattr__(self, name, _text_or_none(name, getattr(self, name)))
+            object.__setattr__(self, name, text_or_none(name, getattr(self, name)))
         for name, allowed in CODE_FILTERS.items():
-            _check_choice(name, getattr(self, name), allowed)
-        sort = _text_or_none("sort", self.sort) or _DEFAULT_SORT
-        _check_choice("sort", sort, SORT_COLUMNS)
+            check_choice(name, getattr(self, name), allowed)
+        sort = text_or_none("sort", self.sort) or _DEFAULT_SORT
+        check_choice("sort", sort, SORT_COLUMNS)
         object.__setattr__(self, "sort", sort)
         for name in _FLAG_FILTERS:
             if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
@@ -147,8 +153,8 @@ class LedgerSelection:
         values: dict[str, Any] = {
             name: params.get(name) for name in (*CODE_FILTERS, *_TEXT_FILTERS, "sort")}
         for name in _FLAG_FILTERS:
-            values[name] = _parse_flag(name, params.get(name))
-        values["descending"] = bool(_parse_flag("descending", params.get("descending")))
+            values[name] = parse_flag(name, params.get(name))
+        values["descending"] = bool(parse_flag("descending", params.get("descending")))
         return cls(**values)
 
     def to_params(self) -> dict[str, str]:
@@ -174,31 +180,10 @@ class LedgerSelection:
         return out
 
 
-def _text_or_none(name: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be text; got {type(value).__name__}", field=name)
-    # Stored text is trimmed (geo.ledger), so a pasted value with blanks still matches.
-    return value.strip() or None
 
 
-def _check_choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
-    if value is not None and value not in allowed:
-        raise ValidationError(
-            f"{name} must be one of: {', '.join(allowed)}; got {value!r}", field=name)
 
 
-def _parse_flag(name: str, value: str | None) -> bool | None:
-    text = (value or "").strip().lower()
-    if not text:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValidationError(
-        f"{name} must be one of: true, 1, on, false, 0, off; got {value!r}", field=name)
 
 
 def select_sources(store: Store, selection: LedgerSelection) -> pd.DataFrame:
@@ -237,7 +222,7 @@ def select_sources(store: Store, selection: LedgerSelection) -> pd.DataFrame:
     _check_station(selection.station, stations)
     table = _ledger_table(store, stations)
     kept = table[_kept(table, selection)]
-    return _sorted(kept, selection.sort, descending=selection.descending)
+    return sorted_by(kept, selection.sort, descending=selection.descending)
 
 
 def _check_station(station: str | None, stations: pd.DataFrame) -> None:
@@ -256,14 +241,14 @@ def _ledger_table(store: Store, stations: pd.DataFrame) -> pd.DataFrame:
     inspections = store.read("inspections")
     frame["lon"], frame["lat"] = _anchors(frame.geometry.to_numpy())
     names = dict(zip(stations["id"], stations["name"], strict=True))
-    frame["nearest_station_name"] = _none_for_missing(frame["nearest_station"].map(names))
+    frame["nearest_station_name"] = none_for_missing(frame["nearest_station"].map(names))
     inside = frame["priority"].fillna(False).to_numpy(dtype=bool)
     open_ = (frame["status"].fillna("operating") != "closed").to_numpy(dtype=bool)
     frame["priority"], frame["recheck"] = inside & open_, inside & ~open_
     frame["overdue"] = _overdue(frame, inspections)
     # the latest recorded inspection; else the date the ledger itself holds (an imported one)
     latest = frame["id"].map(_latest_dates(inspections))
-    frame["last_inspected"] = _none_for_missing(latest.where(latest.notna(),
+    frame["last_inspected"] = none_for_missing(latest.where(latest.notna(),
                                                              frame["last_inspected"]))
     return frame[[*COLUMNS, "geometry"]]
 
@@ -293,8 +278,6 @@ def _latest_dates(inspections: pd.DataFrame) -> dict[str, str]:
     return {str(k): str(v) for k, v in latest.items()}
 
 
-def _none_for_missing(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), None)
 
 
 def _kept(frame: pd.DataFrame, selection: LedgerSelection) -> np.ndarray:
@@ -314,7 +297,7 @@ def _kept(frame: pd.DataFrame, selection: LedgerSelection) -> np.ndarray:
         if value is not None:
             keep &= frame[name].to_numpy(dtype=bool) == value
     if selection.q is not None:
-        keep &= _matches(frame, selection.q)
+        keep &= matches(frame, selection.q, _SEARCHED)
     return keep
 
 
@@ -322,27 +305,10 @@ def _covers(station_ids: object, station: str) -> bool:
     return isinstance(station_ids, list | tuple | np.ndarray) and station in list(station_ids)
 
 
-def _folded(text: str) -> str:
-    # NFKC first: full-width letters and digits from a Chinese input method match ASCII.
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _matches(frame: pd.DataFrame, q: str) -> np.ndarray:
-    needle = _folded(q)
-    hit = np.zeros(len(frame), dtype=bool)
-    for column in _SEARCHED:
-        hit |= np.fromiter(
-            (isinstance(v, str) and needle in _folded(v) for v in frame[column]),
-            dtype=bool, count=len(frame))
-    return hit
 
 
-def _sorted(frame: pd.DataFrame, column: str, *, descending: bool) -> pd.DataFrame:
-    """Sort by ``column`` (missing values last either way), ties by ``id`` ascending."""
-    by = [column] if column == "id" else [column, "id"]
-    ascending = [not descending] if column == "id" else [not descending, True]
-    ordered = frame.sort_values(by, ascending=ascending, na_position="last", kind="stable")
-    return ordered.reset_index(drop=True)
 
 
 def choices(store: Store) -> dict[str, list[str]]:

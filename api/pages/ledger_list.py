@@ -11,7 +11,6 @@ for GIS tools.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,8 +21,8 @@ from fastapi.responses import Response
 
 from api.deps import get_store
 from api.html import page_lang, render
+from api.pages.paging import PER_PAGE, PageNo, PerPage, check_format, page_of, per_page_param
 from api.responses import export_response, stream_feature_collection
-from geo.errors import ValidationError
 from geo.ledger import BUREAU_TZ, CATEGORIES, PURIFIER_STATES, STATUSES
 from geo.ledger_table import TABLE_COLUMNS, labelled_table
 from geo.selection import LedgerSelection, choices, select_sources
@@ -32,8 +31,6 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-PER_PAGE = 50
-MAX_PER_PAGE = 500
 _EXPORTS = ("xlsx", "csv", "geojson")
 # query parameters that are not filters of the selection
 _PAGE_PARAMS = frozenset({"page", "per_page", "f", "lang"})
@@ -63,11 +60,6 @@ def _export(frame: pd.DataFrame, fmt: str, lang: str) -> Response:
     return export_response(labelled_table(frame, lang), fmt=fmt, name=name, sheet=sheet)
 
 
-def _page_numbers(total: int, page: int, per_page: int) -> tuple[int, int]:
-    pages = max(1, math.ceil(total / per_page))
-    return min(max(1, page), pages), pages
-
-
 def _links(selection: LedgerSelection, per_page: int) -> dict[str, Any]:
     """Return the hrefs the template needs: exports, pages and sort headers."""
     base = selection.to_params()
@@ -82,28 +74,25 @@ def _links(selection: LedgerSelection, per_page: int) -> dict[str, Any]:
         key = _SORT_KEYS.get(column, column)
         again = selection.sort == key and not selection.descending
         sorts[column] = href(sort=key, descending="true" if again else None)
-    sizes = None if per_page == PER_PAGE else per_page
+    sizes = per_page_param(per_page)
     return {"exports": exports, "sorts": sorts, "href": href, "per_page_param": sizes}
 
 
 @router.get("/ledger")
 def ledger_page(
     request: Request,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
+    page: PageNo = 1,
+    per_page: PerPage = PER_PAGE,
     f: Annotated[str | None, Query(description="xlsx, csv or geojson: download")] = None,
 ) -> Response:
     """Show the sources of the selection in the query, or download them all with ``f=``."""
-    if f is not None and f not in (*_EXPORTS, "html"):
-        raise ValidationError(f"f must be one of html, {', '.join(_EXPORTS)}; got {f!r}",
-                              field="f")
+    check_format(f, _EXPORTS)
     store, lang = get_store(request), page_lang(request)
     selection = _selection(request)
     frame = select_sources(store, selection)
     if f in _EXPORTS:
         return _export(frame, f, lang)
-    page, pages = _page_numbers(len(frame), page, per_page)
-    rows = frame.iloc[(page - 1) * per_page: page * per_page]
+    rows, page, pages = page_of(frame, page, per_page)
     return render(
         request, "ledger/list.html", active="ledger", selection=selection,
         filters=selection.to_params(), rows=rows.to_dict("records"), total=len(frame),

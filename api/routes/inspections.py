@@ -10,7 +10,12 @@ from fastapi import APIRouter, Path, Request, Response
 import geo.writes
 from api.auth import EditorDep, actor_of
 from api.deps import StoreDep
-from api.params import refuse_unknown_params
+from api.pages.record_pages import (
+    PageFormat,
+    answer_format,
+    campaign_page,
+    source_inspections_page,
+)
 from api.responses import json_response
 from api.routes.edits import Body, feature_response
 from api.schemas import (
@@ -44,16 +49,21 @@ SourceId = Annotated[str, Path(description="Source id, e.g. S00001")]
 
 @router.get("/collections/sources/items/{fid}/inspections", summary="Inspections of a source",
             openapi_extra=read_extra(),
-            responses=answers(SourceInspections, errors=(400, 401, 403, 404)))
-def source_inspections(request: Request, store: StoreDep, fid: SourceId) -> Response:
+            responses=answers(SourceInspections, html=True, errors=(400, 401, 403, 404)))
+def source_inspections(
+    request: Request, store: StoreDep, fid: SourceId, f: PageFormat = None
+) -> Response:
     """Every inspection of one source, oldest first; 404 for an unknown or deleted source.
 
     A deleted source's inspections stay in the ledger (with its history) and
     come back when the source is restored, but are not listed under it meanwhile.
+    A browser gets them as a page, newest first.
     """
-    refuse_unknown_params(request, set())
-    store.get("sources", fid)
+    fmt = answer_format(request, f)
+    source = store.get("sources", fid)
     frame = store.read("inspections", query=Query(filters={"source_id": fid}))
+    if fmt == "html":
+        return source_inspections_page(request, source=source, inspections=frame)
     records = json.loads(frame.sort_values(["date", "id"]).to_json(orient="records"))
     return json_response({"source_id": fid, "inspections": records})
 
@@ -83,13 +93,22 @@ def add_inspection(
 
 
 @router.get("/campaigns/{round_no}", summary="Progress of an inspection round",
-            openapi_extra=read_extra(), responses=answers(CampaignProgress, errors=(400, 401, 403)))
+            openapi_extra=read_extra(),
+            responses=answers(CampaignProgress, html=True, errors=(400, 401, 403)))
 def campaign(
     request: Request, store: StoreDep,
     round_no: Annotated[int, Path(ge=1, le=MAX_ROUND,
                                   description=f"Inspection round, 1 to {MAX_ROUND}")],
+    f: PageFormat = None,
 ) -> Response:
-    """For a round, per community, which sources were and were not inspected."""
-    refuse_unknown_params(request, set())
-    return json_response(campaign_progress(store, round_no=round_no))
+    """For a round, per community, which sources were and were not inspected.
+
+    A browser gets it as a page: the figures per community, the sources by
+    name, links to each community's round sheet and to the other rounds.
+    """
+    fmt = answer_format(request, f)
+    progress = campaign_progress(store, round_no=round_no)
+    if fmt == "html":
+        return campaign_page(request, store=store, progress=progress)
+    return json_response(progress)
 

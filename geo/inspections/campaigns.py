@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from geo.errors import ValidationError
 from geo.inspections.rounds import due_sources
 from geo.ledger import MAX_ROUND
@@ -38,10 +40,15 @@ def campaign_progress(store: Store, *, round_no: int) -> dict[str, Any]:
     seen = set(inspections["source_id"]) if len(inspections) else set()
     sources["checked"] = sources["id"].isin(seen)
     communities = []
-    grouped = sources.groupby(sources["community"].fillna("\uffff"), sort=True)
-    for key, group in grouped:
+    named = sources[sources["community"].notna()]
+    # named communities by name, the sources without one last (as the round sheet lists them)
+    groups: list[tuple[str | None, pd.DataFrame]] = [
+        (str(key), group) for key, group in named.groupby("community", sort=True)]
+    if sources["community"].isna().any():
+        groups.append((None, sources[sources["community"].isna()]))
+    for key, group in groups:
         communities.append({
-            "community": None if key == "\uffff" else key,
+            "community": key,
             "checked": group.loc[group["checked"], "id"].tolist(),
             "unchecked": group.loc[~group["checked"], "id"].tolist(),
         })

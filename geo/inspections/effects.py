@@ -7,8 +7,9 @@ earlier, and such an inspection's ``closed_down`` result sets status
 source's. Editing, moving (``source_id``), deleting or importing
 inspections recomputes each affected source with :func:`recomputed_effect`:
 ``last_inspected`` becomes the latest date of the inspections it still has
-(None when it has none), and a ``closed_down`` inspection that is now the
-latest closes it. :mod:`geo.writes` applies both rules in the same
+(None when it has none), and the inspection just changed, when it is now the
+latest, brings its source the purifier state it saw and, if ``closed_down``,
+closes it. :mod:`geo.writes` applies both rules in the same
 transaction as the inspection change, so a source is never left behind.
 """
 
@@ -29,7 +30,8 @@ def recomputed_effect(
     """Return the source fields its inspections now imply (empty: none change).
 
     ``last_inspected`` is the latest inspection date (None without any); a
-    ``closed_down`` ``changed`` inspection that is the latest closes the source.
+    ``changed`` inspection that is the latest sets the purifier state it saw
+    and, when ``closed_down``, closes the source.
     A source's status is never reopened: closing is an act, not a derived field.
 
     Examples
@@ -42,15 +44,21 @@ def recomputed_effect(
     >>> recomputed_effect({"last_inspected": "2026-04-01", "status": "operating"}, visits,
     ...                   changed={"date": "2026-04-01", "result": "closed_down"})
     {'status': 'closed'}
+    >>> recomputed_effect({"last_inspected": "2026-04-01", "fume_purifier": "none"}, visits,
+    ...                   changed={"date": "2026-04-01", "fume_purifier": "in_use"})
+    {'fume_purifier': 'in_use'}
     """
     dates = [str(i["date"]) for i in inspections if i.get("date")]
     latest = max(dates) if dates else None
     changes: dict[str, Any] = {}
     if source.get("last_inspected") != latest:
         changes["last_inspected"] = latest
-    if changed is None or changed.get("result") != "closed_down":
+    if changed is None or str(changed.get("date")) != latest:
         return changes
-    if str(changed["date"]) == latest and source.get("status") != "closed":
+    seen = changed.get("fume_purifier")
+    if seen is not None and seen != source.get("fume_purifier"):
+        changes["fume_purifier"] = seen  # a corrected latest visit corrects what it saw
+    if changed.get("result") == "closed_down" and source.get("status") != "closed":
         changes["status"] = "closed"
     return changes
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from geo import writes
 from tests._support import ledger as ledger_support
 from tests._support.ledger import Ledger
 
@@ -28,10 +31,16 @@ def test_home_counts_priority_targets_and_the_round(ledger: Ledger) -> None:
     assert 'href="/ledger?station=M-1&amp;f=xlsx"' in page.text
 
 
-def test_the_cards_lead_to_the_same_rows(ledger: Ledger) -> None:
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "near-one-closed"])
+def test_the_cards_lead_to_the_same_rows(ledger: Ledger, closed: bool) -> None:
     client = ledger.client
+    if closed:  # a shut stall inside the radius: off the priority list, onto the re-check list
+        writes.update(ledger.store, "sources", "S-near", {"status": "closed"},
+                      expected_version=None, actor="test")
     home = client.get("/", headers=HTML).text
-    for href in ("/ledger?priority=true", "/ledger?overdue=true", "/ledger"):
+    assert _card(home, "/ledger?recheck=true") == int(closed)
+    for href in ("/ledger?priority=true", "/ledger?recheck=true", "/ledger?overdue=true",
+                 "/ledger"):
         rows = re.findall(r'<tr data-id="', client.get(href, headers=HTML).text)
         assert len(rows) == _card(home, href), href
 

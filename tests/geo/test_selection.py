@@ -141,6 +141,8 @@ def test_the_counts_agree_with_the_home_page(ledger: Store) -> None:
     assert int(rows["overdue"].sum()) == home.due
     assert len(ids(ledger, priority=True)) == home.priority
     assert len(ids(ledger, overdue=True)) == home.due
+    assert len(ids(ledger, recheck=True)) == home.recheck
+    assert set(ids(ledger, recheck=True)) <= set(ids(ledger, status="closed"))
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -155,6 +157,7 @@ def test_the_counts_agree_with_the_home_page_on_the_demo_ledger(demo: Store) -> 
     assert home.priority > 100 and home.recheck > 10
     assert len(ids(demo, priority=True)) == home.priority
     assert len(ids(demo, overdue=True)) == home.due
+    assert len(ids(demo, recheck=True)) == home.recheck
     station = demo.get("stations", str(demo.read("stations")["id"].iloc[0])).geometry
     assert isinstance(station, Point)
     new = Feature("S-new", {"name": "新开面馆", "category": "catering"},
