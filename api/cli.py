@@ -529,9 +529,17 @@ def report(
     station: Annotated[
         str | None, typer.Option("--station", help="Only sources inside this station's radius.")
     ] = None,
+    english: Annotated[
+        bool, typer.Option("--english", help="English headers and labels in csv/xlsx.")
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Roll up the ledger: counts, purifier coverage, inspection rounds, monthly change."""
+    """Roll up the ledger: counts, purifier coverage, inspection rounds, monthly change.
+
+    The csv and xlsx files carry the reporting unit of ZONEWATCH_REPORT_UNIT,
+    like the reports the service serves.
+    """
+    from api.settings import Settings
     from geo.errors import InputError
     from geo.reports import build_report, write_csv, write_xlsx
 
@@ -544,13 +552,14 @@ def report(
     if fmt is ReportFormat.TABLE:
         _print_report(built)
         return
+    unit, lang = Settings().report_unit.strip(), "en" if english else "zh"
     if output is None:  # csv to stdout, without the BOM meant for spreadsheet programs
-        sys.stdout.write(write_csv(built).lstrip("\ufeff"))
+        sys.stdout.write(write_csv(built, unit=unit, lang=lang).lstrip("\ufeff"))
         return
     if fmt is ReportFormat.CSV:
-        write_csv(built, output)
+        write_csv(built, output, unit=unit, lang=lang)
     else:
-        write_xlsx(built, output)
+        write_xlsx(built, output, unit=unit, lang=lang)
     _say(f"wrote the {by.value} report ({fmt.value}) to {output}")
 
 

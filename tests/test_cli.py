@@ -1,5 +1,7 @@
 """The zonewatch command, run as users run it (a real process) and in-process."""
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -312,3 +314,16 @@ def test_the_cli_choices_are_the_domains_own():
     assert [c.value for c in FormatChoice] == list(EXPORT_FORMATS)
     assert tuple(c.value for c in WriteModeChoice) == get_args(WriteMode)
     assert tuple(c.value for c in RoleChoice) == ROLES
+
+
+@pytest.mark.parametrize(("flags", "unit_header", "first_header"),
+                         [([], "填报单位", "类别"), (["--english"], "Reporting unit", "Category")],
+                         ids=["zh", "en"])
+def test_report_files_carry_the_reporting_unit(demo_store, tmp_path, monkeypatch, flags,
+                                               unit_header, first_header):
+    monkeypatch.setenv("ZONEWATCH_REPORT_UNIT", "中原区城市管理行政执法局")
+    result = run("report", "--format", "csv", *flags, store=demo_store)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0][0] == first_header and rows[0][-2] == unit_header
+    assert {row[-2] for row in rows[1:]} == {"中原区城市管理行政执法局"}

@@ -26,9 +26,15 @@ from typing import Any
 import pandas as pd
 
 from geo.errors import InputError
-from geo.history import end_of_day
 from geo.inspections.rounds import ROUND_CATEGORIES, due_sources, round_visits
-from geo.ledger import CATEGORIES, CATEGORY_LABELS_ZH, STATUSES, now_utc
+from geo.ledger import (
+    BUREAU_TZ,
+    CATEGORIES,
+    CATEGORY_LABELS_ZH,
+    STATUSES,
+    bureau_today,
+    now_utc,
+)
 from geo.priority import flagged_sources, summarize_priority
 from geo.store.base import Store
 
@@ -328,9 +334,22 @@ def _month_end(first: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+def _bureau_day_end(day: dt.date) -> str:
+    """Return the last millisecond of ``day`` in Beijing time as an ISO UTC stamp.
+
+    Examples
+    --------
+    >>> _bureau_day_end(dt.date(2026, 11, 30))
+    '2026-11-30T15:59:59.999Z'
+    """
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), BUREAU_TZ)
+    last = midnight.astimezone(dt.UTC) - dt.timedelta(milliseconds=1)
+    return last.strftime("%Y-%m-%dT%H:%M:%S.") + f"{last.microsecond // 1000:03d}Z"
+
+
 def _status_at(store: Store, day: dt.date, ids: set[str] | None) -> dict[str, str]:
-    """Status of every source alive at the end of ``day`` (UTC), from the history."""
-    entries = store.history_until("sources", end_of_day(day.isoformat()))
+    """Status of every source alive at the end of ``day`` (Beijing time), from the history."""
+    entries = store.history_until("sources", _bureau_day_end(day))
     return {
         e.fid: str(e.after["properties"].get("status") or "operating")
         for e in entries
@@ -367,13 +386,15 @@ def monthly_trend(
         The inspections to count by ``date`` (already restricted to the
         sources of interest).
     months : int, default 12
-        How many months, ending with the month of ``today`` (UTC).
+        How many months, ending with the month of ``today`` (default: today in
+        Beijing time). Months are the bureau's: a change at 23:30 Beijing time
+        on the last day of a month counts in that month, as inspection dates do.
     source_ids : set of str, optional
         Restrict the history counts to these sources.
     """
     if months < 1:
         raise InputError(f"months must be at least 1, got {months}")
-    firsts = _months(today or dt.datetime.now(dt.UTC).date(), months)
+    firsts = _months(today or bureau_today(), months)
     previous = _status_at(store, firsts[0] - dt.timedelta(days=1), source_ids)
     dates = pd.to_datetime(inspections["date"], errors="coerce").dt.strftime("%Y-%m")
     rows = []

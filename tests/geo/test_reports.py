@@ -400,3 +400,23 @@ def test_empty_ledger_reports_zeros(store: Store, by: str) -> None:
     assert summary["餐饮油烟净化装置使用率"] is None  # no premises: not applicable, not 0%
     assert summary["夜市油烟净化装置安装率"] is None
     assert len(report.view(by).frame) == (8 if by == "category" else 4 if by == "status" else 0)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from make_store(request.param, tmp_path)
+
+
+def test_trend_months_are_beijing_months(empty_store: Store,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # 30 November 17:00 UTC is 1 December 01:00 in Zhengzhou: a December opening
+    monkeypatch.setattr(writes, "now_utc", lambda: "2026-11-30T17:00:00.000Z")
+    writes.create(empty_store, "sources", Feature("S-1", {"name": "夜宵", "category": "bbq"},
+                                                 shapely.Point(113.66, 34.75)), actor="test")
+    # and 30 November 15:30 UTC is 23:30 that evening: still November
+    monkeypatch.setattr(writes, "now_utc", lambda: "2026-11-30T15:30:00.000Z")
+    writes.create(empty_store, "sources", Feature("S-2", {"name": "面馆", "category": "catering"},
+                                                 shapely.Point(113.67, 34.75)), actor="test")
+    trend = monthly_trend(empty_store, empty_store.read("inspections"), months=2,
+                          today=dt.date(2026, 12, 2)).set_index("month")
+    assert (trend.loc["2026-11", "new"], trend.loc["2026-12", "new"]) == (1, 1)

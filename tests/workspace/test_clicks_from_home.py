@@ -19,7 +19,8 @@ from tests._support.workspace import PASSWORD
 NAV = "header.site nav.main "
 #: task -> (who, the links clicked from home, the page it ends on)
 TASKS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "priority list": ("viewer1", ("a.card[href='/ledger?priority=true']",), "/ledger?priority=true"),
+    "priority list": ("viewer1", ("a.card[href='/ledger?priority=true']",),
+                      "/ledger?priority=true"),
     "re-check list": ("viewer1", ("a.card[href='/ledger?recheck=true']",), "/ledger?recheck=true"),
     "not checked this round": ("viewer1", ("a.card[href='/ledger?overdue=true']",),
                                "/ledger?overdue=true"),
