@@ -19,7 +19,7 @@ _SCRIPTS = (
     "markercluster/leaflet.markercluster.js",
     "heat/leaflet-heat.js",
     "fullscreen/Control.FullScreen.umd.js",
-    "measure/leaflet-measure.{lang}.js",
+    "zonewatch-measure.js",
     "zonewatch-map.js",
 )
 _STYLES = (
@@ -27,16 +27,17 @@ _STYLES = (
     "markercluster/MarkerCluster.css",
     "markercluster/MarkerCluster.Default.css",
     "fullscreen/Control.FullScreen.css",
-    "measure/leaflet-measure.css",
     "zonewatch-map.css",
 )
-_MEASURE_LANG = {"zh": "cn", "en": "en"}
 
 
-def script_urls(prefix: str, lang: str) -> list[tuple[str, str]]:
-    """Return ``(name, url)`` of every script the page loads, in order."""
-    paths = [p.format(lang=_MEASURE_LANG[lang]) for p in _SCRIPTS]
-    return [(Path(p).stem, prefix + p) for p in paths]
+def script_urls(prefix: str) -> list[tuple[str, str]]:
+    """Return ``(name, url)`` of every script the page loads, in order.
+
+    The scripts are the same in every language: the page's words travel in
+    its config (:mod:`maps.i18n`), not in a script per language.
+    """
+    return [(Path(p).stem, prefix + p) for p in _SCRIPTS]
 
 
 def style_urls(prefix: str) -> list[tuple[str, str]]:

@@ -39,6 +39,12 @@ __all__ = ["CONFIG_ID", "CONFIG_SLOT", "HEAD_SLOT", "MapPage", "render_map", "sa
 
 # Zhongyuan District, Zhengzhou: where the map opens before the data arrives
 _CENTRE = (34.75, 113.58)
+# One wheel notch, one zoom level. Leaflet turns a wheel's pixels into levels by
+# 4 * log2(2 / (1 + exp(-px / (4 * wheelPxPerZoomLevel)))) and rounds that up to the
+# zoom snap: Chromium's notch of 100 px at Leaflet's default of 60 px a level gives
+# 1.08, rounded up to 2. At 120 px a level a notch gives 0.57, so 1; two notches
+# inside the 40 ms debounce still give 2. Folium adds no wheel handler of its own.
+_WHEEL_PX_PER_ZOOM_LEVEL = 120
 #: id of the ``<script type="application/json">`` element holding the page's config
 CONFIG_ID = "zonewatch-config"
 #: where the title, icon, preload and asset links go in the page Folium rendered
@@ -125,9 +131,12 @@ def render_map(page: MapPage) -> str:
 
 def _folium_page() -> str:
     """Return Folium's page: the map, its own styles and the two slots; no data at all."""
-    # zoom and scale controls come from zonewatch-map.js: translated titles, metric only
+    # zoom and scale controls come from zonewatch-map.js: translated titles, metric only.
+    # The view set here lasts until the data arrives: zonewatch-map.js then fits the district.
     fmap = folium.Map(location=_CENTRE, zoom_start=12, tiles=None, prefer_canvas=True,
-                      control_scale=False, zoom_control=False, max_zoom=19)
+                      control_scale=False, zoom_control=False, max_zoom=19,
+                      zoom_snap=1, zoom_delta=1,
+                      wheel_px_per_zoom_level=_WHEEL_PX_PER_ZOOM_LEVEL)
     fmap.default_js = []  # Leaflet comes first in our own list (HEAD_SLOT); no jQuery
     fmap.default_css = []
     _ZonewatchSlots().add_to(fmap)
@@ -169,7 +178,7 @@ def _head(page: MapPage, title: str) -> str:
         tags.append(f'<link rel="preload" href="{html.escape(page.data_url)}" as="fetch" '
                     'crossorigin="anonymous">')
     tags += [f'<script src="{html.escape(url)}"></script>'
-             for _, url in script_urls(page.asset_prefix, page.lang)]
+             for _, url in script_urls(page.asset_prefix)]
     tags += [f'<link rel="stylesheet" href="{html.escape(url)}">'
              for _, url in style_urls(page.asset_prefix)]
     return "\n    ".join(tags)

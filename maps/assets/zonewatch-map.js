@@ -241,10 +241,13 @@
       var c = cell(this.src, "category", i);
       counts[c] = (counts[c] || 0) + 1;
     }
-    var legend = L.control({ position: "bottomright" });
+    var legend = L.control({ position: "bottomright" }), folded = compact(this.map);
     legend.onAdd = function () {
-      var box = el("div", "zw-legend leaflet-bar");
-      box.appendChild(el("div", "zw-legend-title", w.legend));
+      var outer = el("div", "zw-legend leaflet-bar");
+      var box = el("details");  // folds without script; open unless the screen is narrow
+      box.open = !folded;
+      box.appendChild(el("summary", "zw-legend-title", w.legend));
+      outer.appendChild(box);
       Object.keys(cfg.styles).forEach(function (cat) {
         if (!counts[cat]) { return; }  // as in the layer control: only what the map shows
         var row = el("div", "zw-legend-row");
@@ -262,8 +265,8 @@
           row.appendChild(el("span", null, pair[1]));
           box.appendChild(row);
         });
-      L.DomEvent.disableClickPropagation(box);
-      return box;
+      L.DomEvent.disableClickPropagation(outer);
+      return outer;
     };
     legend.addTo(this.map);
   };
@@ -314,33 +317,71 @@
     group.zoomToShowLayer(m, function () { self.openSource(i); });
   };
 
-  Ctx.prototype.fit = function () {
+  // The area the map opens on: the requested station's whole circle, else the district
+  Ctx.prototype.target = function () {
     var target = null, chosen = this.data.station;
     if (chosen) {
       this.zones.eachLayer(function (z) { if (z.zwStation === chosen) { target = z.getBounds(); } });
     }
     if (!target && this.districts.getLayers().length) { target = this.districts.getBounds(); }
-    if (target) {
-      this.map.fitBounds(target, L.extend({ animate: false }, fitPadding(this.map, target)));
-    }
+    return target;
   };
 
-  // Fit padding that keeps the area clear of the controls on either side (search and
-  // tools on the left, layers and legend on the right), unless that would halve the
-  // map's scale: on a narrow screen a larger map under the legend serves better.
+  // Fit the target once the layout is known, and again when the window changes size
+  // (a phone turned round) until the officer moves the map: the view is never a fixed zoom.
+  Ctx.prototype.fit = function () {
+    var self = this, map = this.map, target = this.target();
+    if (!target) { return; }
+    var refit = function () {
+      self.fitting = true;
+      map.fitBounds(target, L.extend({ animate: false }, fitPadding(map, target)));
+      self.fitting = false;
+    };
+    map.invalidateSize({ pan: false });  // the container's real size, not the one at L.map
+    refit();
+    var moved = function () {
+      if (self.fitting) { return; }
+      map.off("resize", refit);
+      map.off("zoomstart dragstart", moved);
+    };
+    map.on("zoomstart dragstart", moved);
+    map.on("resize", refit);
+  };
+
+  // Fit padding that keeps the area clear of the controls: of those on either side (search
+  // and tools on the left, layers and legend on the right) or of those above and below,
+  // whichever shows the area larger, unless that would halve the map's scale: on a narrow
+  // screen a larger map under a control serves better than a small one beside it.
   function fitPadding(map, target) {
-    var box = map.getContainer(), margin = 10;
-    function widest(side) {
-      var corners = box.querySelectorAll(".leaflet-" + side), most = 0;
-      for (var i = 0; i < corners.length; i++) { most = Math.max(most, corners[i].offsetWidth); }
-      return most;
+    var box = map.getContainer(), size = map.getSize(), margin = 10;
+    function most(selector, dimension) {
+      var corners = box.querySelectorAll(selector), n = 0;
+      for (var i = 0; i < corners.length; i++) { n = Math.max(n, corners[i][dimension]); }
+      return n + margin;
     }
-    var left = widest("left") + margin, right = widest("right") + margin;
-    var cleared = map.getBoundsZoom(target, false, L.point(left + right, 2 * margin));
-    if (cleared < map.getBoundsZoom(target, false, L.point(2 * margin, 2 * margin))) {
-      return { padding: [margin, margin] };
+    function zoomWithin(topLeft, bottomRight) {
+      var room = L.point(topLeft).add(bottomRight);
+      if (room.x >= size.x || room.y >= size.y) { return -Infinity; }  // no room left at all
+      return map.getBoundsZoom(target, false, room);
     }
-    return { paddingTopLeft: [left, margin], paddingBottomRight: [right, margin] };
+    var left = most(".leaflet-left", "offsetWidth"), right = most(".leaflet-right", "offsetWidth");
+    var top = most(".leaflet-top", "offsetHeight");
+    var bottom = most(".leaflet-bottom", "offsetHeight");
+    var options = [
+      { paddingTopLeft: [left, margin], paddingBottomRight: [right, margin] },
+      { paddingTopLeft: [margin, top], paddingBottomRight: [margin, bottom] }
+    ];
+    var plain = zoomWithin([margin, margin], [margin, margin]), best = null, bestZoom = -Infinity;
+    options.forEach(function (o) {
+      var z = zoomWithin(o.paddingTopLeft, o.paddingBottomRight);
+      if (z > bestZoom) { best = o; bestZoom = z; }
+    });
+    return bestZoom >= plain ? best : { padding: [margin, margin] };
+  }
+
+  // a narrow map (a phone) starts with the layer list and the legend folded
+  function compact(map) {
+    return map.getContainer().clientWidth < 640;
   }
 
   function addTools(map, words, cfg) {
@@ -353,10 +394,9 @@
       new L.Control.FullScreen({ position: "topleft", title: words.fullscreen,
         titleCancel: words.exit_fullscreen }).addTo(map);
     }
-    L.control.measure({ position: "topleft", primaryLengthUnit: "meters",
-      secondaryLengthUnit: "kilometers", primaryAreaUnit: "sqmeters",
-      secondaryAreaUnit: "hectares", activeColor: cfg.priorityColour,
-      completedColor: "#0b3c5d" }).addTo(map);
+    // our own measure tool (zonewatch-measure.js): geodesic lengths, clicks never pan the map
+    return window.zonewatchMeasure.control(words, { active: cfg.priorityColour,
+      done: cfg.stationColour }).addTo(map);
   }
 
   function statusBox(map, words) {
@@ -383,7 +423,7 @@
     window.zonewatch = state;
     document.documentElement.lang = words.html_lang;
     if (map.options.maxZoom === undefined) { map.setMaxZoom(19); }  // clusters need one
-    var control = L.control.layers({}, {}, { collapsed: false, position: "topright" });
+    var control = L.control.layers({}, {}, { collapsed: compact(map), position: "topright" });
     if (cfg.tiles) {
       var tiles = L.tileLayer(cfg.tiles.url, { attribution: asHtml(cfg.tiles.attribution),
         maxZoom: 19 });
@@ -391,7 +431,8 @@
       control.addBaseLayer(tiles, asHtml(cfg.tiles.name));
     }
     control.addTo(map);
-    addTools(map, words, cfg);
+    state.measure = addTools(map, words, cfg);
+    state.distanceM = window.zonewatchMeasure.distanceM;
     var status = statusBox(map, words);
     state.timings = { start: performance.now() };
     loadData(cfg).then(function (data) {

@@ -74,7 +74,7 @@ def test_map_controls_are_there_in_chinese(map_url, open_map):
     for word in ("餐饮", "露天烧烤", "监测点", "网格", "行政区边界", "热力图"):
         assert word in layers
     for control in (".leaflet-control-scale", ".leaflet-control-zoom-fullscreen",
-                    ".leaflet-control-measure", ".zw-search input"):
+                    ".zw-measure-toggle", ".zw-search input"):
         assert page.locator(control).count() == 1, control
     assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
     assert page.locator(".leaflet-control-zoom-fullscreen").get_attribute("title") == "全屏"

@@ -130,7 +130,7 @@ def test_file_page_carries_hostile_names_only_escaped():
 
 
 def test_vendored_assets_have_licences():
-    for folder in ("leaflet", "markercluster", "heat", "fullscreen", "measure"):
+    for folder in ("leaflet", "markercluster", "heat", "fullscreen"):
         names = [p.name.lower() for p in (ASSET_DIR / folder).iterdir()]
         assert any("licen" in n for n in names), folder
     assert "leaflet 1.9.4" in (ASSET_DIR / "README.md").read_text().lower()
