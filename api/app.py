@@ -90,6 +90,7 @@ def _include_routes(app: FastAPI) -> None:
         inspection_list,
         inspection_pages,
         ledger_list,
+        patrol,
         rounds,
         signin,
         source_pages,
@@ -117,6 +118,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(import_page.router)
     app.include_router(admin_users.router)
     app.include_router(rounds.router)
+    app.include_router(patrol.router)
     app.include_router(inspection_list.router)
     app.include_router(inspection_edit.router)
     app.include_router(station_pages.router)  # /stations/new before /stations/{sid}

@@ -43,6 +43,7 @@ from geo.store.records import (
 
 __all__ = [
     "create",
+    "create_with_inspection",
     "delete",
     "record_inspection",
     "update",
@@ -132,6 +133,67 @@ def record_inspection(store: Store, inspection: Feature, *, actor: str,
         When a field breaks the ledger model.
     """
     return create(store, "inspections", inspection, actor=actor, photos=photos)
+
+
+def create_with_inspection(store: Store, source: Feature,
+                           inspection_properties: Mapping[str, Any], *, actor: str) -> Feature:
+    """Store a new source and its first inspection in one transaction: both, or nothing.
+
+    The inspection (its ``source_id`` is the new source's) then works on its
+    source as any inspection does (:func:`geo.inspections.inspection_effect`):
+    ``last_inspected`` becomes its date and a ``closed_down`` result closes
+    the source. This is a patrol's "new stall found here".
+
+    Parameters
+    ----------
+    store : Store
+        The ledger.
+    source : Feature
+        The new source; an id is assigned when ``source.id`` is None.
+    inspection_properties : mapping
+        The inspection's fields (``date``, ``result``, ``round``, ``inspector`` ...);
+        a ``source_id`` given is replaced by the new source's id.
+    actor : str
+        Who records them, for the history.
+
+    Returns
+    -------
+    Feature
+        The source as stored, the inspection's effect applied.
+
+    Raises
+    ------
+    ValidationError
+        When the source or the inspection breaks the ledger model.
+    DuplicateIdError, DeletedIdError
+        When an id given is taken or belonged to a deleted feature.
+
+    Examples
+    --------
+    >>> from shapely import Point  # doctest: +SKIP
+    >>> create_with_inspection(store, Feature(None, {"name": "烧烤摊", "category": "bbq"},
+    ...     Point(113.6, 34.75)), {"date": "2026-05-01", "result": "closed_down"},
+    ...     actor="张三").properties["status"]  # doctest: +SKIP
+    'closed'
+    """
+    sources, inspections = get_layer("sources"), get_layer("inspections")
+    if source.id is not None:
+        source = Feature(validate_id(source.id), source.properties, source.geometry)
+    record = new_record(sources, source)
+    fields = {k: v for k, v in inspection_properties.items() if k != "id"}
+    visit = new_record(inspections, Feature(inspection_properties.get("id"),
+                                            {**fields, "source_id": record.fid}))
+    at = now_utc()
+    with store.transaction() as tx:
+        for layer, new in ((sources, record), (inspections, visit)):
+            _refuse_taken(tx, layer, [new.fid])
+            stored = _stamp(new, version=1, at=at)
+            tx.insert(layer, [stored])
+            tx.append_history(layer, "create", actor=actor, at=at, before=None, after=[stored])
+        created = _source_of(tx, record.fid, recorded=True)
+        _apply_effect(tx, created, inspection_effect(created.properties, visit.properties),
+                      actor=actor, at=at)
+        return _reread(tx, sources, record.fid)
 
 
 def update(

@@ -27,11 +27,21 @@ class StaffBrowser:
         The live server's base URL.
     size : str
         A key of :data:`SIZES`.
+    has_touch, is_mobile : bool, default False
+        A phone's touch screen and mobile viewport (taps, ``<meta viewport>``).
+    geolocation : dict, optional
+        The position the browser reports (``longitude``, ``latitude``).
+    permissions : list of str, optional
+        Permissions granted to the pages, e.g. ``["geolocation"]``.
     """
 
-    def __init__(self, chromium: Any, base: str, size: str) -> None:
+    def __init__(self, chromium: Any, base: str, size: str, *, has_touch: bool = False,
+                 is_mobile: bool = False, geolocation: dict[str, float] | None = None,
+                 permissions: list[str] | None = None) -> None:
         self.context = chromium.new_context(viewport=SIZES[size], accept_downloads=True,
-                                             locale="zh-CN")
+                                             locale="zh-CN", has_touch=has_touch,
+                                             is_mobile=is_mobile, geolocation=geolocation,
+                                             permissions=permissions)
         self.page = self.context.new_page()
         self.base, self.size = base, size
         self.dialogs: list[str] = []
