@@ -174,11 +174,17 @@ def flag(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write priority sources as GeoJSON.")
     ] = None,
+    include_closed: Annotated[bool, typer.Option(
+        "--include-closed", help="Also write the re-check list (closed sources inside a radius).",
+    )] = False,
 ) -> None:
-    """Flag every source inside a monitoring point's radius and summarise."""
+    """Flag the sources not closed inside a monitoring point's radius and summarise.
+
+    Closed sources inside a radius are counted apart: the re-check list.
+    """
     from geo.errors import InputError
     from geo.io.writers import export_frame
-    from geo.priority import flagged_sources, summarize_priority
+    from geo.priority import flagged_sources, priority_order, summarize_priority
 
     _check_radius(radius_m)
     if output is not None:
@@ -187,14 +193,16 @@ def flag(
         if opened.is_empty():
             raise InputError(f"{opened.url} holds no sources or stations; run `zonewatch demo`")
         flagged = flagged_sources(opened, radius_m=radius_m)
-    _print_priority_table(summarize_priority(flagged), total=len(flagged))
+    recheck = int(flagged["recheck"].astype(bool).sum())
+    _print_priority_table(summarize_priority(flagged), total=len(flagged), recheck=recheck)
     if output is not None:
-        hits = flagged[flagged["priority"].astype(bool)].sort_values(["distance_m", "id"])
+        hits = priority_order(flagged, include_closed=include_closed)
         count = export_frame(hits, output, fmt="geojson", layer_name="priority")
-        _say(f"wrote {count} priority sources to {output}")
+        what = "priority and re-check" if include_closed else "priority"
+        _say(f"wrote {count} {what} sources to {output}")
 
 
-def _print_priority_table(table: Any, *, total: int) -> None:
+def _print_priority_table(table: Any, *, total: int, recheck: int) -> None:
     view = Table(title="Priority sources per monitoring point and category")
     view.add_column("station")
     for column in table.columns:
@@ -203,7 +211,8 @@ def _print_priority_table(table: Any, *, total: int) -> None:
         view.add_row(str(station), *(str(v) for v in row.tolist()))
     out.print(view)
     flagged = int(table.loc["total", "all"]) if "total" in table.index else 0
-    out.print(f"{flagged} of {total} sources are priority targets", highlight=False)
+    out.print(f"{flagged} of {total} sources are priority targets (not closed, inside a radius);"
+              f" {recheck} closed ones inside a radius are on the re-check list", highlight=False)
 
 
 @app.command(name="import")

@@ -38,8 +38,9 @@ COLLECTIONS: dict[str, Collection] = {
             "sources", "污染源", "Pollution sources",
             "Ledger of pollution sources: catering premises, barbecue spots, night markets, "
             f"construction sites, muck-truck routes. Categories: {', '.join(CATEGORIES)}; "
-            f"statuses: {', '.join(STATUSES)}. Each feature carries the derived priority, "
-            "nearest_station, distance_m (geodesic metres) and stations.",
+            f"statuses: {', '.join(STATUSES)}. Each feature carries the derived priority "
+            "(not closed and inside a station's radius), recheck (closed and inside: the "
+            "re-check list), nearest_station, distance_m (geodesic metres) and stations.",
             "sources",
             ("category", "status", "community", "grid", "subdistrict", "priority"),
         ),
@@ -75,7 +76,7 @@ def get_collection(cid: str) -> Collection:
 
 
 def with_derived(store: Store, sources: pd.DataFrame) -> pd.DataFrame:
-    """Add priority, nearest_station, distance_m, stations to a page of sources.
+    """Add priority, recheck, nearest_station, distance_m, stations to a page of sources.
 
     The fields come from the store's own :meth:`~geo.store.base.Store.flag_priority`
     for just these ids: kept from request to request by the GeoPackage store,

@@ -19,7 +19,7 @@ import shapely
 from geo import radius as radius_engine
 from geo.errors import InputError
 from geo.ledger import get_layer
-from geo.priority import join_derived, priority_order
+from geo.priority import join_derived, priority_order, split_closed
 from geo.store.base import Query, Store
 
 __all__ = [
@@ -104,7 +104,8 @@ def filter_frame(frame: pd.DataFrame, query: Query) -> tuple[pd.DataFrame, int]:
 
 
 def flagged_as_of(
-    store: Store, *, day: str, radius_m: float | None = None, only_priority: bool = False
+    store: Store, *, day: str, radius_m: float | None = None, only_priority: bool = False,
+    include_closed: bool = False,
 ) -> pd.DataFrame:
     """Return the sources of ``day`` with priority fields against that day's stations.
 
@@ -112,5 +113,8 @@ def flagged_as_of(
     """
     sources = read_as_of(store, "sources", day=day)
     stations = read_as_of(store, "stations", day=day)
-    flags = radius_engine.flag_priority(sources, stations, radius_m=radius_m).to_frame()
-    return join_derived(sources, priority_order(flags) if only_priority else flags)
+    inside = radius_engine.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+    flags = split_closed(inside, sources["status"])
+    if only_priority:
+        flags = priority_order(flags, include_closed=include_closed)
+    return join_derived(sources, flags)

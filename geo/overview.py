@@ -52,13 +52,13 @@ def _in_station(flagged: pd.DataFrame, station_id: str) -> pd.Series:
 
 
 def _station_counts(flagged: pd.DataFrame, stations: pd.DataFrame) -> list[StationCount]:
-    open_ = flagged["status"].fillna("operating") != "closed"
+    priority, recheck = flagged["priority"].astype(bool), flagged["recheck"].astype(bool)
     counts = []
     for row in stations.itertuples():
         inside = _in_station(flagged, str(row.id))
         counts.append(StationCount(
             id=str(row.id), name=str(row.name), radius_m=float(row.radius_m),
-            priority=int((inside & open_).sum()), recheck=int((inside & ~open_).sum())))
+            priority=int((inside & priority).sum()), recheck=int((inside & recheck).sum())))
     return counts
 
 
@@ -87,14 +87,12 @@ def overview(store: Store, *, recent: int = 10) -> Overview:
     """
     flagged = flagged_sources(store)
     inspections = store.read("inspections")
-    inside = flagged["priority"].fillna(False).astype(bool)
-    closed = flagged["status"].fillna("operating") == "closed"
     round_no = current_round(inspections)
     due = due_sources(flagged, inspections, round_no=round_no)
     visited = set(round_visits(inspections, round_no=round_no).get("source_id", []))
     return Overview(
-        sources=len(flagged), priority=int((inside & ~closed).sum()),
-        recheck=int((inside & closed).sum()),
+        sources=len(flagged), priority=int(flagged["priority"].astype(bool).sum()),
+        recheck=int(flagged["recheck"].astype(bool).sum()),
         stations=_station_counts(flagged, store.read("stations")), round_no=round_no,
         due=int((~due["id"].isin(visited)).sum()), checked=int(due["id"].isin(visited).sum()),
         recent=recent_changes(store, limit=recent))

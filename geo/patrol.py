@@ -177,20 +177,20 @@ def sources_near(store: Store, lon: float, lat: float, *, limit: int = DEFAULT_L
     frame = store.within("sources", float(lon), float(lat), radius_m=radius_m)
     head = frame.iloc[:limit]
     ids = [str(i) for i in head["id"]] if len(head) else []
-    inside = _inside(store, ids)
+    flags = _flags(store, ids)
     latest = _latest_inspections(store, ids)
-    listed = [_nearby(row, inside.get(str(row["id"]), False), latest.get(str(row["id"])))
+    listed = [_nearby(row, flags.get(str(row["id"]), (False, False)), latest.get(str(row["id"])))
               for row in head.to_dict("records")]
     return Nearby(float(lon), float(lat), radius_m, len(frame), listed)
 
 
-def _inside(store: Store, ids: list[str]) -> dict[str, bool]:
-    """Whether each source lies inside some station's radius (the store's own flags)."""
+def _flags(store: Store, ids: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Each source's ``(priority, recheck)``: the store's own flags."""
     if not ids:
         return {}
     flags = store.flag_priority(ids=ids)
-    return {str(i): bool(p) for i, p in zip(flags["id"], flags["priority"].fillna(False),
-                                            strict=True)}
+    return {str(i): (bool(p), bool(r)) for i, p, r in
+            zip(flags["id"], flags["priority"], flags["recheck"], strict=True)}
 
 
 def _latest_inspections(store: Store, ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -207,17 +207,15 @@ def _latest_inspections(store: Store, ids: list[str]) -> dict[str, tuple[str, st
             zip(last["source_id"], last["date"], last["result"], strict=True)}
 
 
-def _nearby(row: Mapping[str, Any], inside: bool,
+def _nearby(row: Mapping[str, Any], flags: tuple[bool, bool],
             latest: tuple[str, str | None] | None) -> NearbySource:
     status = _text(row.get("status"))
-    # open priority target / re-check: as geo.overview and geo.selection count them
-    closed = (status or "operating") == "closed"
     date, result = latest if latest else (_text(row.get("last_inspected")), None)
     return NearbySource(
         id=str(row["id"]), name=_text(row.get("name")) or "", category=_text(row.get("category")),
         status=status, fume_purifier=_text(row.get("fume_purifier")),
         distance_m=float(row["distance_m"]), last_date=date, last_result=result,
-        priority=inside and not closed, recheck=inside and closed)
+        priority=flags[0], recheck=flags[1])
 
 
 def _text(value: Any) -> str | None:

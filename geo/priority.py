@@ -1,9 +1,15 @@
 """Priority targets: sources joined with their derived flags, and summaries.
 
-Derived fields (``priority``, ``nearest_station``, ``distance_m``,
-``stations``) come from the store's :meth:`~geo.store.base.Store.flag_priority`,
-which runs the exact engine (GeoPackage) or the same test in the database
-(PostGIS); they are joined here, never stored.
+Derived fields (``priority``, ``recheck``, ``nearest_station``,
+``distance_m``, ``stations``) come from the store's
+:meth:`~geo.store.base.Store.flag_priority`, which runs the exact engine
+(GeoPackage) or the same test in the database (PostGIS); they are joined
+here, never stored.
+
+A priority target is a source that is not ``closed`` and lies inside some
+station's radius; a closed one inside a radius is on the re-check list
+(``recheck``: shut stalls come back) and is not a priority target
+(:func:`split_closed`, the one place the rule is written for frames).
 
 The flags of every source are small (five columns); the sources themselves
 are not. :class:`FlaggedPages` therefore flags once, then reads the sources
@@ -28,10 +34,11 @@ __all__ = [
     "flagged_sources",
     "join_derived",
     "priority_order",
+    "split_closed",
     "summarize_priority",
 ]
 
-DERIVED_FIELDS = ("priority", "nearest_station", "distance_m", "stations")
+DERIVED_FIELDS = ("priority", "recheck", "nearest_station", "distance_m", "stations")
 PAGE_SIZE = 10_000
 
 
@@ -64,6 +71,7 @@ def flagged_pages(
     *,
     radius_m: float | None = None,
     only_priority: bool = False,
+    include_closed: bool = False,
     page_size: int | None = PAGE_SIZE,
 ) -> FlaggedPages:
     """Return the flagged sources as pages (see :func:`flagged_sources` for the fields).
@@ -75,7 +83,11 @@ def flagged_pages(
     radius_m : float, optional
         Override every station's own radius for this run.
     only_priority : bool, default False
-        Keep only sources inside some station's radius, nearest first.
+        Keep only the priority targets (not closed, inside some station's
+        radius), nearest first.
+    include_closed : bool, default False
+        With ``only_priority``, keep the re-check list too (closed sources
+        inside a radius, ``recheck`` True).
     page_size : int or None, default 10000
         Sources read per page; None reads them all in one page (for writers
         that need the whole layer at once).
@@ -88,12 +100,13 @@ def flagged_pages(
     """
     flags = store.flag_priority(radius_m=radius_m)
     if only_priority:
-        flags = priority_order(flags)
+        flags = priority_order(flags, include_closed=include_closed)
     return FlaggedPages(store, flags.reset_index(drop=True), page_size)
 
 
 def flagged_sources(
-    store: Store, *, radius_m: float | None = None, only_priority: bool = False
+    store: Store, *, radius_m: float | None = None, only_priority: bool = False,
+    include_closed: bool = False,
 ) -> pd.DataFrame:
     """Return every source with its derived priority fields.
 
@@ -104,17 +117,20 @@ def flagged_sources(
     radius_m : float, optional
         Override every station's own radius for this run.
     only_priority : bool, default False
-        Keep only sources inside some station's radius, nearest first.
+        Keep only the priority targets, nearest first.
+    include_closed : bool, default False
+        With ``only_priority``, keep the re-check list too.
 
     Returns
     -------
     GeoDataFrame
-        The sources layer plus ``priority``, ``nearest_station``,
+        The sources layer plus ``priority``, ``recheck``, ``nearest_station``,
         ``distance_m`` (metres, geodesic) and ``stations`` (ids, nearest first).
     """
     flags = store.flag_priority(radius_m=radius_m)
     if only_priority:
-        return next(iter(FlaggedPages(store, priority_order(flags), page_size=None)))
+        chosen = priority_order(flags, include_closed=include_closed)
+        return next(iter(FlaggedPages(store, chosen, page_size=None)))
     return join_derived(store.read("sources"), flags)  # all of them: no ids to look up
 
 
@@ -128,11 +144,11 @@ def join_derived(sources: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> sources = pd.DataFrame({"id": ["a", "b"], "name": ["x", "y"]})
-    >>> flags = pd.DataFrame({"id": ["b"], "priority": [True], "nearest_station": ["m"],
-    ...                       "distance_m": [12.5], "stations": [["m"]]})
+    >>> flags = pd.DataFrame({"id": ["b"], "priority": [True], "recheck": [False],
+    ...                       "nearest_station": ["m"], "distance_m": [12.5], "stations": [["m"]]})
     >>> join_derived(sources, flags)
-      id name  priority nearest_station  distance_m stations
-    0  b    y      True               m        12.5      [m]
+      id name  priority  recheck nearest_station  distance_m stations
+    0  b    y      True    False               m        12.5      [m]
     """
     wanted = flags["id"].to_numpy(dtype=object)
     found = pd.Index(sources["id"].to_numpy(dtype=object)).get_indexer(wanted)
@@ -147,14 +163,51 @@ def join_derived(sources: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def priority_order(flags: pd.DataFrame) -> pd.DataFrame:
-    """Keep the flag rows inside some station's radius, nearest first (ties by id)."""
-    inside = flags[flags["priority"].eq(True)]
-    return inside.sort_values(["distance_m", "id"], kind="stable").reset_index(drop=True)
+def priority_order(flags: pd.DataFrame, *, include_closed: bool = False) -> pd.DataFrame:
+    """Keep the priority rows (and the re-check ones if asked), nearest first (ties by id)."""
+    keep = flags["priority"].eq(True)
+    if include_closed:
+        keep |= flags["recheck"].eq(True)
+    return flags[keep].sort_values(["distance_m", "id"], kind="stable").reset_index(drop=True)
+
+
+def split_closed(flags: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
+    """Turn the engine's "inside some radius" into ``priority`` and ``recheck``.
+
+    Parameters
+    ----------
+    flags : DataFrame
+        The engine's rows (:meth:`geo.radius.FlagResult.to_frame`), whose
+        ``priority`` means inside some station's radius.
+    status : Series
+        Each source's status, in the order of ``flags`` (blank counts as
+        operating).
+
+    Returns
+    -------
+    DataFrame
+        ``flags`` with ``priority`` = inside and not closed and ``recheck``
+        = inside and closed, right after it.
+
+    Examples
+    --------
+    >>> flags = pd.DataFrame({"id": ["a", "b", "c"], "priority": [True, True, False]})
+    >>> split_closed(flags, pd.Series(["operating", "closed", "closed"]))
+      id  priority  recheck
+    0  a      True    False
+    1  b     False     True
+    2  c     False    False
+    """
+    inside = flags["priority"].to_numpy(dtype=bool)
+    closed = (pd.Series(status).fillna("operating").to_numpy(dtype=object) == "closed")
+    out = flags.copy()
+    out["priority"] = inside & ~closed
+    out.insert(int(out.columns.get_loc("priority")) + 1, "recheck", inside & closed)
+    return out
 
 
 def summarize_priority(flagged: pd.DataFrame) -> pd.DataFrame:
-    """Count priority sources per station and category.
+    """Count priority targets per station and category.
 
     A source inside several stations' radii counts once for each of them
     (the ``total`` row counts it once).

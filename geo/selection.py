@@ -242,9 +242,6 @@ def _ledger_table(store: Store, stations: pd.DataFrame) -> pd.DataFrame:
     frame["lon"], frame["lat"] = _anchors(frame.geometry.to_numpy())
     names = dict(zip(stations["id"], stations["name"], strict=True))
     frame["nearest_station_name"] = none_for_missing(frame["nearest_station"].map(names))
-    inside = frame["priority"].fillna(False).to_numpy(dtype=bool)
-    open_ = (frame["status"].fillna("operating") != "closed").to_numpy(dtype=bool)
-    frame["priority"], frame["recheck"] = inside & open_, inside & ~open_
     frame["overdue"] = _overdue(frame, inspections)
     # the latest recorded inspection; else the date the ledger itself holds (an imported one)
     latest = frame["id"].map(_latest_dates(inspections))

@@ -49,6 +49,30 @@ def test_flag_prints_summary_and_writes_geojson(demo_store, tmp_path):
     assert all(f["properties"]["priority"] for f in doc["features"])
 
 
+def test_flag_counts_the_recheck_list_apart(demo_store, tmp_path):
+    from geo.priority import flagged_sources
+    from geo.store import open_store
+
+    store = open_store(str(demo_store))
+    try:
+        flagged = flagged_sources(store)
+    finally:
+        store.close()
+    active, recheck = int(flagged["priority"].sum()), int(flagged["recheck"].sum())
+    plain, both = tmp_path / "p.geojson", tmp_path / "b.geojson"
+    result = run("flag", "-o", str(plain), store=demo_store)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"{active} of {len(flagged)} sources are priority targets" in said
+    assert f"{recheck} closed ones inside a radius are on the re-check list" in said
+    assert run("flag", "--include-closed", "-o", str(both), store=demo_store).exit_code == 0
+    targets = json.loads(plain.read_text(encoding="utf-8"))["features"]
+    listed = json.loads(both.read_text(encoding="utf-8"))["features"]
+    assert len(targets) == active and len(listed) == active + recheck > active
+    assert all(f["properties"]["status"] != "closed" for f in targets)
+    assert {f["properties"]["status"] for f in listed if f["properties"]["recheck"]} == {"closed"}
+
+
 def test_flag_radius_override_changes_count(demo_store, tmp_path):
     small, large = tmp_path / "s.geojson", tmp_path / "l.geojson"
     assert run("flag", "--radius-m", "500", "-o", str(small), store=demo_store).exit_code == 0

@@ -144,14 +144,27 @@ def priority(
     radius_m: RadiusOptional = None,
     as_of: Annotated[str | None, Query(
         description="YYYY-MM-DD: priority targets as the ledger stood that day (UTC)")] = None,
+    include_closed: Annotated[bool, Query(
+        description="Add the re-check list: closed sources inside a radius (recheck: true)",
+    )] = False,
     f: Format = None,
 ) -> Response:
-    """Return sources inside some station's radius, with nearest_station and distance_m."""
-    fmt = _checked_format(request, f, radius_m, settings, {"radius_m", "f", "as_of"})
+    """Return the sources not closed inside some station's radius, nearest first.
+
+    With ``include_closed`` the closed ones inside a radius (``recheck``) come too.
+    """
+    fmt = _checked_format(request, f, radius_m, settings,
+                          {"radius_m", "f", "as_of", "include_closed"})
+    title = "重点污染源及复查名单" if include_closed else "重点污染源"
+    answered: dict[str, Any] = {"radius_m": radius_m}
+    if include_closed:
+        answered["include_closed"] = True
     if as_of is not None:
-        frame = flagged_as_of(store, day=as_of, radius_m=radius_m, only_priority=True)
-        return _answer(request, frame, fmt, "priority", title="重点污染源", radius_m=radius_m)
+        frame = flagged_as_of(store, day=as_of, radius_m=radius_m, only_priority=True,
+                              include_closed=include_closed)
+        return _answer(request, frame, fmt, "priority", title=title, **answered)
     # formats that cannot be written page by page get one page: the rows are read once
     page_size = PAGE_SIZE if fmt in (*PAGE_FORMATS, *STREAMED_FORMATS) else None
-    pages = flagged_pages(store, radius_m=radius_m, only_priority=True, page_size=page_size)
-    return _answer(request, pages, fmt, "priority", title="重点污染源", radius_m=radius_m)
+    pages = flagged_pages(store, radius_m=radius_m, only_priority=True,
+                          include_closed=include_closed, page_size=page_size)
+    return _answer(request, pages, fmt, "priority", title=title, **answered)

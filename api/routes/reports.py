@@ -56,8 +56,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "download": "下载：", "on_map": "在地图上查看", "links": "链接", "map": "地图",
         "report": "报表", "blank_unit": "（空白，手工填写）",
         "gauge_catering": "餐饮油烟净化使用率", "gauge_market": "夜市油烟净化安装率",
-        "bar_stations": "各监测点半径内污染源数",
-        "bar_area": "半径内污染源数（按{label}，前25）", "bar_codes": "污染源数（按{label}）",
+        "bar_stations": "各监测点重点管控污染源数（半径内未关停）",
+        "bar_area": "重点管控污染源数（按{label}，前25）", "bar_codes": "污染源数（按{label}）",
         "line_trend": "逐月检查情况",
     },
     "en": {
@@ -68,8 +68,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "blank_unit": "(blank: fill in by hand)",
         "gauge_catering": "Catering purifiers in use",
         "gauge_market": "Night-market purifiers fitted",
-        "bar_stations": "Sources inside each station's radius",
-        "bar_area": "Sources inside a radius (by {label}, top 25)",
+        "bar_stations": "Priority targets inside each station's radius (not closed)",
+        "bar_area": "Priority targets (by {label}, top 25)",
         "bar_codes": "Sources (by {label})", "line_trend": "Inspections month by month",
     },
 }
@@ -147,8 +147,8 @@ def _table(report: Report, view: View, lang: str, extra: dict[str, str]) -> dict
                      "total": bool(columns) and record[columns[0]] == "total"})
     numeric = [c not in ("figure", "category", "status", "station", "station_name",
                          "subdistrict", "community", "grid", "month") for c in columns]
-    # the area views hold two sets of category counts: tint the inside-radius set
-    inside = [c.startswith("in_radius") or c.endswith("_in_radius") for c in columns]
+    # the area views hold two sets of category counts: tint the priority set
+    inside = [c.startswith("priority") or c.endswith("_priority") for c in columns]
     # the trend covers months; every other view stands at the report's moment
     period = view_period(report, view, lang) if view.name == "trend" else None
     return {"name": view.name,
@@ -181,8 +181,8 @@ def _charts(report: Report, lang: str) -> list[Any]:
         drawn.append(charts.bar_chart(items, title=words["bar_stations"], label_width=200))
     for key in ("community", "grid"):
         if key in names:
-            frame = report.view(key).frame.sort_values("in_radius", ascending=False).head(25)
-            items = [(str(label_value(key, r[key], lang)), int(r.in_radius))
+            frame = report.view(key).frame.sort_values("priority", ascending=False).head(25)
+            items = [(str(label_value(key, r[key], lang)), int(r.priority))
                      for _, r in frame.iterrows()]
             title = words["bar_area"].format(label=_by_label(key, lang))
             drawn.append(charts.bar_chart(items, title=title))

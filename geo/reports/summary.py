@@ -80,10 +80,11 @@ LABELS: dict[str, str] = {
     "community": "社区",
     "grid": "网格",
     "sources": "污染源数",
-    "in_radius": "监测点半径内合计",
-    "in_radius_share": "监测点半径内占比",
-    # the area views count every source per category, and these inside some radius
-    **{f"{code}_in_radius": f"{label}（监测点半径内）" for code, label in CATEGORY_LABELS.items()},
+    "priority": "重点管控合计（半径内未关停）",
+    "priority_share": "重点管控占比",
+    "recheck": "待复查（半径内已关停）",
+    # the area views count every source per category, and these priority targets among them
+    **{f"{code}_priority": f"{label}（重点管控）" for code, label in CATEGORY_LABELS.items()},
     "active": "在营数（不含已关停）",
     "installed": "已安装未使用",
     "in_use": "已安装并使用",
@@ -213,12 +214,19 @@ def purifier_coverage(
 
 
 def station_counts(flagged: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
-    """Count sources inside each station's radius per category (near two: counted twice)."""
+    """Count priority targets inside each station's radius per category, and its re-checks.
+
+    A source near two stations counts for each; ``recheck`` counts the
+    closed sources inside the station's radius.
+    """
     table = summarize_priority(flagged) if len(flagged) else pd.DataFrame()
     table = table.drop(index="total", columns="all", errors="ignore")
     table = table.reindex(index=list(stations["id"]), columns=list(CATEGORIES), fill_value=0)
     table = table.fillna(0).astype(int)
     table["total"] = table.sum(axis=1)
+    closed = flagged[flagged["recheck"].astype(bool)]["stations"].explode() if len(flagged) \
+        else pd.Series(dtype=object)
+    table["recheck"] = closed.value_counts().reindex(table.index, fill_value=0).astype(int)
     table.insert(0, "radius_m", stations.set_index("id")["radius_m"].astype(float).round(1))
     table.insert(0, "station_name", stations.set_index("id")["name"])
     return table.rename_axis("station").reset_index()
@@ -228,8 +236,10 @@ def area_counts(flagged: pd.DataFrame, *, key: str) -> pd.DataFrame:
     """Count sources per community or grid: per category, and inside some station's radius.
 
     The category columns (``catering`` ...) count every source of the area;
-    ``in_radius`` and the ``<category>_in_radius`` columns only those inside
-    some station's radius, with ``in_radius_share`` of all.
+    ``priority`` and the ``<category>_priority`` columns only the priority
+    targets (not closed, inside some station's radius), with
+    ``priority_share`` of all; ``recheck`` counts the closed ones inside a
+    radius (the re-check list).
 
     Parameters
     ----------
@@ -241,26 +251,34 @@ def area_counts(flagged: pd.DataFrame, *, key: str) -> pd.DataFrame:
     Examples
     --------
     >>> frame = pd.DataFrame({"category": ["bbq", "catering"], "priority": [True, False],
+    ...                       "recheck": [False, True],
     ...                       "subdistrict": "街", "community": "东", "grid": "G1"})
     >>> table = area_counts(frame, key="community")
-    >>> table.loc[0, ["sources", "bbq", "catering", "in_radius", "bbq_in_radius"]].tolist()
-    [2, 1, 1, 1, 1]
+    >>> table.loc[0, ["sources", "bbq", "catering", "priority", "bbq_priority", "recheck"]].tolist()
+    [2, 1, 1, 1, 1, 1]
     """
     if key not in ("community", "grid"):
         raise InputError(f"area key must be community or grid, got {key!r}")
     places = ["subdistrict", "community"] if key == "community" else ["grid", "community"]
     frame = flagged.assign(**{p: flagged[p].fillna("（未登记）") for p in places})
-    inside = frame["priority"].fillna(False).astype(bool)
+    priority = frame["priority"].fillna(False).astype(bool)
     cats = list(CATEGORIES)
     every = _per_category(frame, places, cats)
-    hits = _per_category(frame[inside], places, cats).reindex(every.index, fill_value=0)
+    hits = _per_category(frame[priority], places, cats).reindex(every.index, fill_value=0)
+    rechecks = _per_category(frame[frame["recheck"].fillna(False).astype(bool)], places, cats)
     table = every.copy()
     table.insert(0, "sources", every.sum(axis=1))
-    table["in_radius"] = hits.sum(axis=1)
-    table["in_radius_share"] = _share(table["in_radius"], table["sources"])
-    table[[f"{c}_in_radius" for c in cats]] = hits.to_numpy()
+    table["priority"] = hits.sum(axis=1)
+    table["priority_share"] = _share(table["priority"], table["sources"])
+    table[[f"{c}_priority" for c in cats]] = hits.to_numpy()
+    table["recheck"] = rechecks.sum(axis=1).reindex(every.index, fill_value=0)
     table = table.reset_index()
     return table.sort_values(places, kind="stable").reset_index(drop=True)
+
+
+def _count_true(flags: pd.Series) -> int:
+    """Count the True values of a flag column (blank counts as False)."""
+    return int(flags.fillna(False).astype(bool).sum())
 
 
 def _per_category(frame: pd.DataFrame, places: list[str], cats: list[str]) -> pd.DataFrame:
@@ -457,7 +475,8 @@ def headline(
     progress = round_progress(rounds)
     figures = [
         ("污染源总数", int(len(sources))),
-        ("监测点半径内污染源", int(flagged["priority"].fillna(False).astype(bool).sum())),
+        ("重点管控污染源（半径内未关停）", _count_true(flagged["priority"])),
+        ("待复查（半径内已关停）", _count_true(flagged["recheck"])),
         ("在营餐饮单位", int(cov.loc["catering", "active"])),
         ("餐饮油烟净化装置使用率", _share_figure(cov.loc["catering", "in_use_share"])),
         ("已取缔露天烧烤", int(closed.get("bbq", 0))),

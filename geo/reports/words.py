@@ -59,9 +59,10 @@ LABELS_EN: dict[str, str] = {
     "figure": "Figure", "value": "Value", "category": "Category", "status": "Status",
     "total": "Total", "station": "Station ID", "station_name": "Station name",
     "radius_m": "Radius (m)", "subdistrict": "Subdistrict", "community": "Community",
-    "grid": "Grid", "sources": "Sources", "in_radius": "In a radius, total",
-    "in_radius_share": "Share in a radius",
-    **{f"{code}_in_radius": f"{label}, in a radius" for code, label in _CATEGORIES_EN.items()},
+    "grid": "Grid", "sources": "Sources",
+    "priority": "Priority targets (in a radius, not closed)", "priority_share": "Priority share",
+    "recheck": "To re-check (in a radius, closed)",
+    **{f"{code}_priority": f"{label}, priority" for code, label in _CATEGORIES_EN.items()},
     "active": "Open (closed not counted)", "installed": "Installed, not in use",
     "in_use": "Installed and in use", "none": "Not installed", "unknown": "Not recorded",
     "in_use_share": "In-use rate", "fitted_share": "Fitted rate", "round": "Round",
@@ -80,7 +81,8 @@ TITLES_EN: dict[str, str] = {
 #: English name of each figure of the summary view (:func:`geo.reports.summary.headline`).
 FIGURES_EN: dict[str, str] = {
     "污染源总数": "Sources in total",
-    "监测点半径内污染源": "Sources inside a station radius",
+    "重点管控污染源（半径内未关停）": "Priority targets (inside a radius, not closed)",
+    "待复查（半径内已关停）": "To re-check (inside a radius, closed)",
     "在营餐饮单位": "Catering premises open",
     "餐饮油烟净化装置使用率": "Catering fume purifiers in use",
     "已取缔露天烧烤": "Open-air barbecues shut down",
@@ -92,9 +94,12 @@ FIGURES_EN: dict[str, str] = {
 }
 _AREA_NOTE = {
     "zh": "“污染源数”与各类别列为该区域全部污染源（含已关停）；"
-          "底色列为其中位于监测点半径内的污染源。",
+          "底色列为其中的重点管控污染源（位于监测点半径内且未关停）；"
+          "“待复查”为半径内已关停的污染源，不计入重点管控。",
     "en": "“Sources” and the category columns count every source of the area (closed ones "
-          "included); the tinted columns count those of them inside a station's radius.",
+          "included); the tinted columns count the priority targets among them (inside a "
+          "station's radius and not closed); “to re-check” counts the closed ones inside a "
+          "radius, which are not priority targets.",
 }
 _ROUNDS_NOTE = {
     "zh": "应查数：在营餐饮单位，及在该轮检查中取缔的餐饮单位（与检查轮次进度同一口径）；"

@@ -389,7 +389,8 @@ class Store(Protocol):
     ) -> pd.DataFrame:
         """Flag every source against every station.
 
-        Returns one row per source with ``id``, ``priority``,
+        Returns one row per source with ``id``, ``priority`` (not closed and
+        inside some station's radius), ``recheck`` (closed and inside),
         ``nearest_station``, ``distance_m`` and ``stations`` (list of ids),
         ordered by ``id``. ``radius_m`` overrides every station's radius;
         ``ids`` keeps only the sources with those ids (unknown ids are

@@ -89,7 +89,8 @@ def test_bbox_filter_matches_geometry(client):
         ({"category": "bbq"}, lambda p: p["category"] == "bbq" and p["status"] == "closed"),
         ({"status": "closed", "category": "bbq"}, lambda p: p["status"] == "closed"),
         ({"priority": "true"}, lambda p: p["priority"] is True and p["distance_m"] <= 3000),
-        ({"priority": "false"}, lambda p: p["priority"] is False and p["distance_m"] > 3000),
+        ({"priority": "false"}, lambda p: p["priority"] is False
+         and (p["distance_m"] > 3000 or (p["status"] == "closed" and p["recheck"] is True))),
     ],
     ids=["category", "status", "priority", "not-priority"],
 )

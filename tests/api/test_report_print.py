@@ -320,7 +320,7 @@ def test_english_page_has_english_words_and_the_same_numbers(ledger: Store) -> N
     assert "<h1>Zhongyuan District pollution-source ledger report</h1>" in en
     assert 'Reporting unit: <span class="fill blank"' in en
     assert '"Page " counter(page) " of " counter(pages)' in en
-    assert "Sources inside a radius (by community, top 25)" in en
+    assert "Priority targets (by community, top 25)" in en
     assert "Breakdown: by community" in en
     # the page's links keep the language, so a download is in the page's language
     assert "/reports/summary?by=community&amp;f=csv&amp;lang=en" in en

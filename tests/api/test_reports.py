@@ -215,8 +215,9 @@ def test_area_views_tell_totals_from_inside_radius_counts(client: TestClient) ->
     doc = _get(client, "community", None, "json").json()
     view = doc["views"][1]
     labels = {c["key"]: c["label"] for c in view["columns"]}
-    assert (labels["catering"], labels["catering_in_radius"]) == ("餐饮", "餐饮（监测点半径内）")
-    assert labels["in_radius"] == "监测点半径内合计"
+    assert (labels["catering"], labels["catering_priority"]) == ("餐饮", "餐饮（重点管控）")
+    assert labels["priority"] == "重点管控合计（半径内未关停）"
+    assert labels["recheck"] == "待复查（半径内已关停）"
     row = next(r for r in view["rows"] if r["community"] == "柿园社区")
     assert row["sources"] == sum(row[c] for c in CATEGORY_LABELS) == 19
     page = _Tables()

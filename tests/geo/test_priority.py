@@ -67,7 +67,22 @@ def test_priority_sources_are_nearest_first_and_exact(ledger: Store) -> None:
     assert whole["priority"].all()
     assert list(whole["distance_m"]) == sorted(whole["distance_m"])
     assert whole["id"].iloc[0] == "S-near" and whole["stations"].iloc[0] == ["M-1"]
-    assert list(whole.columns[-4:]) == list(DERIVED_FIELDS)
+    assert list(whole.columns[-5:]) == list(DERIVED_FIELDS)
+
+
+def test_a_closed_source_leaves_the_targets_for_the_recheck_list(ledger: Store) -> None:
+    writes.update(ledger, "sources", "S-near", {"status": "closed"}, expected_version=1,
+                  actor="t")
+    targets = flagged_sources(ledger, only_priority=True)
+    assert "S-near" not in set(targets["id"]) and targets["priority"].all()
+    assert not targets["recheck"].any()
+    both = flagged_sources(ledger, only_priority=True, include_closed=True)
+    assert both["id"].iloc[0] == "S-near"  # still nearest first
+    assert both.set_index("id").loc["S-near", ["priority", "recheck"]].tolist() == [False, True]
+    assert set(both["id"]) == set(targets["id"]) | {"S-near"}
+    paged = [i for page in flagged_pages(ledger, only_priority=True, include_closed=True,
+                                         page_size=4) for i in page["id"]]
+    assert paged == both["id"].tolist()
 
 
 def test_every_source_is_read_once(ledger: Store, monkeypatch) -> None:
@@ -102,7 +117,8 @@ def test_a_source_deleted_after_flagging_is_left_out(ledger: Store) -> None:
 def test_join_derived_follows_the_flags_order() -> None:
     sources = pd.DataFrame({"id": ["a", "b", "c"], "name": ["x", "y", "z"]})
     flags = pd.DataFrame({"id": ["c", "gone", "a"], "priority": [True, True, False],
-                          "nearest_station": ["m", "m", None], "distance_m": [1.0, 2.0, 3.0],
+                          "recheck": [False, False, True], "nearest_station": ["m", "m", None],
+                          "distance_m": [1.0, 2.0, 3.0],
                           "stations": [["m"], ["m"], []]})
     out = join_derived(sources, flags)
     assert out["id"].tolist() == ["c", "a"] and out["name"].tolist() == ["z", "x"]

@@ -128,7 +128,7 @@ def test_round_coverage_counts_only_premises_due() -> None:
 
 
 def _headline_of(sources: pd.DataFrame, inspections: pd.DataFrame) -> dict[str, object]:
-    flagged = sources.assign(priority=False)
+    flagged = sources.assign(priority=False, recheck=False)
     frame = headline(sources, flagged, purifier_coverage(sources),
                      round_coverage(sources, inspections))
     return dict(frame.values.tolist())
@@ -164,11 +164,12 @@ def test_round_coverage_without_rounds_is_empty() -> None:
 def test_area_counts_names_missing_community() -> None:
     frame = _sources([("a", "bbq", "closed", None, None), ("b", "catering", "operating",
                                                           "in_use", "东")])
-    frame["priority"] = [True, False]
+    frame["priority"], frame["recheck"] = [False, False], [True, False]
     table = area_counts(frame, key="community").set_index("community")
-    assert table.loc["（未登记）", ["sources", "in_radius", "bbq"]].tolist() == [1, 1, 1]
-    assert table.loc["（未登记）", "bbq_in_radius"] == 1
-    assert table.loc["东", ["sources", "in_radius", "in_radius_share"]].tolist() == [1, 0, 0.0]
+    missing = table.loc["（未登记）", ["sources", "priority", "bbq", "recheck"]]
+    assert missing.tolist() == [1, 0, 1, 1]
+    assert table.loc["（未登记）", "bbq_priority"] == 0
+    assert table.loc["东", ["sources", "priority", "priority_share"]].tolist() == [1, 0, 0.0]
     with pytest.raises(InputError, match="community or grid"):
         area_counts(frame, key="street")
 
@@ -177,13 +178,15 @@ def test_area_category_columns_count_all_sources_and_label_the_inside_ones() -> 
     frame = _sources([("a", "catering", "operating", "in_use", "东"),
                       ("b", "catering", "operating", "in_use", "东"),
                       ("c", "bbq", "closed", None, "东")])
-    frame["priority"] = [True, False, False]
+    frame["priority"], frame["recheck"] = [True, False, False], [False, False, True]
     for key in ("community", "grid"):
         row = area_counts(frame, key=key).iloc[0]
-        assert row[["sources", "catering", "bbq", "in_radius"]].tolist() == [3, 2, 1, 1]
-        assert row[["catering_in_radius", "bbq_in_radius"]].tolist() == [1, 0]
+        counts = row[["sources", "catering", "bbq", "priority", "recheck"]]
+        assert counts.tolist() == [3, 2, 1, 1, 1]
+        assert row[["catering_priority", "bbq_priority"]].tolist() == [1, 0]
     assert LABELS["catering"] == "餐饮"
-    assert LABELS["catering_in_radius"] == "餐饮（监测点半径内）"
+    assert LABELS["catering_priority"] == "餐饮（重点管控）"
+    assert LABELS["recheck"] == "待复查（半径内已关停）"
 
 
 def test_shares_of_nothing_are_not_applicable() -> None:
@@ -241,17 +244,23 @@ def test_demo_area_columns_add_up(demo: Store, key: str) -> None:
     table = build_report(demo, by=key).view(key).frame
     cats = list(CATEGORIES)
     assert (table[cats].sum(axis=1) == table["sources"]).all()
-    assert (table[[f"{c}_in_radius" for c in cats]].sum(axis=1) == table["in_radius"]).all()
+    assert (table[[f"{c}_priority" for c in cats]].sum(axis=1) == table["priority"]).all()
+    flagged = flagged_sources(demo)
+    assert table["priority"].sum() == flagged["priority"].sum()
+    assert table["recheck"].sum() == flagged["recheck"].sum() > 0
     if key == "community":  # the tester's example: 19 sources, none inside any radius
         row = table.set_index("community").loc["柿园社区"]
-        assert (row["sources"], row["in_radius"], row[cats].sum()) == (19, 0, 19)
+        assert (row["sources"], row["priority"], row[cats].sum()) == (19, 0, 19)
 
 
 def test_demo_station_view_agrees_with_priority_summary(demo: Store) -> None:
     frame = build_report(demo, by="station").view("station").frame.set_index("station")
     expected = summarize_priority(flagged_sources(demo))
+    flagged = flagged_sources(demo)
     for sid in frame.index:
         assert frame.loc[sid, "total"] == expected.loc[sid, "all"], sid
+        closed = flagged["recheck"] & flagged["stations"].map(lambda ids, s=sid: s in ids)
+        assert frame.loc[sid, "recheck"] == closed.sum(), sid
 
 
 def test_station_filter_restricts_every_view(demo: Store) -> None:

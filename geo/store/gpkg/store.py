@@ -343,17 +343,20 @@ class GeoPackageStore:
     ) -> pd.DataFrame:
         """Flag every source against every station with :func:`geo.radius.flag_priority`.
 
-        One row per source ordered by ``id``: ``id``, ``priority``,
-        ``nearest_station``, ``distance_m``, ``stations``; ``radius_m``
+        One row per source ordered by ``id``: ``id``, ``priority``, ``recheck``
+        (:func:`geo.priority.split_closed`), ``nearest_station``,
+        ``distance_m``, ``stations``; ``radius_m``
         overrides every station's own radius; ``ids`` keeps only those
         sources. Computed for all sources once per state of the file and
         radius (the in-memory snapshot), then picked and copied out.
         """
         from geo import radius
+        from geo.priority import split_closed
 
         def compute(snapshots: Mapping[str, Snapshot]) -> pd.DataFrame:
             sources, stations = snapshots["sources"].frame, snapshots["stations"].frame
-            flags = radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+            inside = radius.flag_priority(sources, stations, radius_m=radius_m).to_frame()
+            flags = split_closed(inside, sources["status"])
             # indexed by id: picking a page's rows costs a hash look-up each
             return flags.set_axis(pd.Index(flags["id"].to_numpy()), axis=0)
 

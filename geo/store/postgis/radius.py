@@ -77,10 +77,12 @@ def flag_sql(schema: str) -> sql.Composed:
     index-nearest station on the sphere, widened twice: once from sphere to
     spheroid, once back); each candidate's spheroid distance is measured
     once and gives the nearest station (ties by id), its distance and the
-    covering stations, nearest first.
+    covering stations, nearest first. ``inside`` and the ``status`` come apart
+    so that the one rule for priority (geo.priority.split_closed) applies.
     """
     return sql.SQL(
-        "SELECT s.id, coalesce(array_length(c.ids, 1), 0) > 0 AS priority, "
+        "SELECT s.id, coalesce(array_length(c.ids, 1), 0) > 0 AS inside, "
+        "s.status, "
         "c.nearest AS nearest_station, c.distance_m, coalesce(c.ids, '{{}}') AS stations "
         "FROM {sources} AS s "
         "LEFT JOIN LATERAL (SELECT s.geog <-> k.geog AS sphere_m FROM {stations} AS k "

@@ -32,6 +32,7 @@ from geo.errors import (
 )
 from geo.geodesy import check_radius_m
 from geo.ledger import DEFAULT_RADIUS_M, LAYERS, Feature, Layer, get_layer
+from geo.priority import split_closed
 from geo.store.base import HistoryEntry, Query
 from geo.store.postgis import radius
 from geo.store.postgis.accounts import PostGISAccounts
@@ -292,7 +293,8 @@ class PostGISStore:
         """Flag every source against every station, in the database.
 
         Returns one row per source ordered by ``id``: ``id``, ``priority``
-        (inside some station's radius), ``nearest_station``, ``distance_m``
+        (not closed, inside some station's radius), ``recheck`` (closed,
+        inside), ``nearest_station``, ``distance_m``
         (to the nearest station, spheroid) and ``stations`` (ids of the
         stations covering it, nearest first). ``radius_m`` overrides every
         station's own radius; ``ids`` keeps only those sources (and only
@@ -318,16 +320,17 @@ def _paging(query: Query, params: list[Any]) -> sql.SQL:
 
 
 def _flags_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    ids, priority, nearest, distance, stations = (
-        list(col) for col in (zip(*rows, strict=True) if rows else [()] * 5)
+    ids, inside, status, nearest, distance, stations = (
+        list(col) for col in (zip(*rows, strict=True) if rows else [()] * 6)
     )
-    return pd.DataFrame(
+    flags = pd.DataFrame(
         {
             "id": pd.Series(ids, dtype=object),
-            "priority": pd.Series(priority, dtype=bool),
+            "priority": pd.Series(inside, dtype=bool),
             "nearest_station": pd.Series(nearest, dtype=object),
             # NaN, not None, without stations: the column stays numeric.
             "distance_m": pd.Series(distance, dtype="float64"),
             "stations": pd.Series([list(s) for s in stations], dtype=object),
         }
     )
+    return split_closed(flags, pd.Series(status, dtype=object))

@@ -825,9 +825,10 @@ def test_flag_priority_is_exact_on_the_boundary(store: Store) -> None:
     _stations(store, [("M-1", STATION, 3000.0)])
     flags = store.flag_priority()
     assert flags["id"].tolist() == sorted(spots)
-    assert list(flags.columns[:5]) == [
+    assert list(flags.columns[:6]) == [
         "id",
         "priority",
+        "recheck",
         "nearest_station",
         "distance_m",
         "stations",
@@ -835,9 +836,33 @@ def test_flag_priority_is_exact_on_the_boundary(store: Store) -> None:
     for row in flags.to_dict("records"):
         inside = row["id"].startswith("S-in")
         assert row["priority"] == inside
+        assert not row["recheck"]  # no source here is closed
         assert row["nearest_station"] == "M-1"
         assert row["stations"] == (["M-1"] if inside else [])
         assert row["distance_m"] == pytest.approx(geod_m(*STATION, *spots[row["id"]]), abs=0.01)
+
+
+def test_a_closed_source_inside_is_to_recheck_not_a_priority_target(store: Store) -> None:
+    """DESIGN "Priority": not closed and inside is priority; closed and inside is re-check."""
+    _stations(store, [("M-1", STATION, 3000.0)])
+    spots = {f"S-{status}-{where}": fwd(*STATION, 45.0, metres)
+             for status in ("operating", "rectifying", "closed")
+             for where, metres in (("in", 2999.99), ("out", 3000.01))}
+    frame = sources_frame(list(spots), [Point(*xy) for xy in spots.values()])
+    frame["status"] = [name.split("-")[1] for name in spots]
+    writes.write_frame(store, "sources", frame, mode="append", actor="t")
+    flags = store.flag_priority().set_index("id")
+    priority = sorted(flags.index[flags["priority"].astype(bool)])
+    recheck = sorted(flags.index[flags["recheck"].astype(bool)])
+    assert priority == ["S-operating-in", "S-rectifying-in"]
+    assert recheck == ["S-closed-in"]
+    assert flags.loc["S-closed-in", "stations"] == ["M-1"]  # still measured as inside
+    assert flags.loc["S-closed-in", "distance_m"] == pytest.approx(2999.99, abs=0.01)
+    # reopening the stall makes it a priority target again
+    writes.update(store, "sources", "S-closed-in", {"status": "operating"}, expected_version=1,
+                  actor="t")
+    again = store.flag_priority(ids=["S-closed-in"]).iloc[0]
+    assert (bool(again["priority"]), bool(again["recheck"])) == (True, False)
 
 
 def test_flag_priority_uses_each_station_radius_and_the_override(store: Store) -> None:

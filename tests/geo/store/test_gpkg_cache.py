@@ -26,6 +26,7 @@ from shapely import LineString, Point
 
 from geo import radius, writes
 from geo.ledger import Feature
+from geo.priority import split_closed
 from geo.store import Query
 from geo.store.gpkg import GeoPackageStore
 
@@ -107,7 +108,8 @@ def fresh_flags(path: Path, radius_m: float | None = None) -> pd.DataFrame:
         src, sta = reader.read("sources"), reader.read("stations")
     finally:
         reader.close()
-    return radius.flag_priority(src, sta, radius_m=radius_m).to_frame()
+    inside = radius.flag_priority(src, sta, radius_m=radius_m).to_frame()
+    return split_closed(inside, src["status"])
 
 
 def assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
