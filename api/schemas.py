@@ -423,6 +423,7 @@ _ERRORS: dict[int, str] = {
     422: "The record was rejected; the problem names the field",
     428: "Precondition required: send If-Match with the feature's ETag",
     502: "The upstream tile server did not answer",
+    503: "The configured basemap file cannot be read (the server log says why)",
 }
 _HEADERS: dict[str, str] = {
     "ETag": "The stored version of the feature, for If-Match",

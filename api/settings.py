@@ -6,7 +6,7 @@ import time.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -66,8 +66,33 @@ class Settings(BaseSettings):
     tianditu_key: str | None = Field(
         None, description="Tianditu key for basemap=tianditu (stays on the server)"
     )
+    basemap_file: str | None = Field(
+        None, description="An .mbtiles or .pmtiles file served as the offline basemap "
+        "(basemap=file, the default when set); raster or vector tiles"
+    )
+    basemap_file_datum: str = Field(
+        "wgs84", pattern="^(wgs84|gcj02)$", description="Datum of basemap_file's tiles "
+        "(gcj02 for maps drawn from Amap data); also read from ZONEWATCH_BASEMAP_DATUM",
+        validation_alias=AliasChoices("basemap_file_datum", "zonewatch_basemap_file_datum",
+                                      "zonewatch_basemap_datum"),
+    )
     report_unit: str = Field(
         "", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$",
         description="Reporting unit (填报单位) named on every report, e.g. "
         "郑州市中原区城市管理行政执法局; empty leaves a line to fill in by hand",
     )
+
+    @field_validator("basemap_file")
+    @classmethod
+    def _basemap_file_opens(cls, value: str | None) -> str | None:
+        """Refuse at start a basemap file that is not a readable MBTiles or PMTiles file.
+
+        The TileFileError (not a ValueError) passes through pydantic unwrapped, so
+        ``zonewatch serve`` says it in one line and exits 1.
+        """
+        if not value:
+            return None
+        from maps.tilefiles import open_tile_file
+
+        open_tile_file(value)
+        return value

@@ -20,6 +20,7 @@ _SCRIPTS = (
     "heat/leaflet-heat.js",
     "fullscreen/Control.FullScreen.umd.js",
     "zonewatch-measure.js",
+    "zonewatch-basemaps.js",  # loads protomaps-leaflet itself, only for a vector basemap file
     "zonewatch-map.js",
 )
 _STYLES = (
@@ -27,22 +28,28 @@ _STYLES = (
     "markercluster/MarkerCluster.css",
     "markercluster/MarkerCluster.Default.css",
     "fullscreen/Control.FullScreen.css",
+    "zonewatch-basemaps.css",
     "zonewatch-map.css",
 )
+# Only on a signed-in editor's map (maps.edit_config): nobody else loads the editing tools.
+_EDIT_SCRIPTS = ("geoman/leaflet-geoman.min.js", "zonewatch-edit.js")
+_EDIT_STYLES = ("geoman/leaflet-geoman.css", "zonewatch-edit.css")
 
 
-def script_urls(prefix: str) -> list[tuple[str, str]]:
+def script_urls(prefix: str, *, editing: bool = False) -> list[tuple[str, str]]:
     """Return ``(name, url)`` of every script the page loads, in order.
 
     The scripts are the same in every language: the page's words travel in
-    its config (:mod:`maps.i18n`), not in a script per language.
+    its config (:mod:`maps.i18n`), not in a script per language. ``editing``
+    adds the editing tools after the map's own script.
     """
-    return [(Path(p).stem, prefix + p) for p in _SCRIPTS]
+    return [(Path(p).stem, prefix + p) for p in _SCRIPTS + (_EDIT_SCRIPTS if editing else ())]
 
 
-def style_urls(prefix: str) -> list[tuple[str, str]]:
+def style_urls(prefix: str, *, editing: bool = False) -> list[tuple[str, str]]:
     """Return ``(name, url)`` of every stylesheet the page loads."""
-    return [(Path(p).stem + "_css", prefix + p) for p in _STYLES]
+    return [(Path(p).stem + "_css", prefix + p)
+            for p in _STYLES + (_EDIT_STYLES if editing else ())]
 
 
 def resolve_asset(relative: str) -> Path:

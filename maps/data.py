@@ -56,7 +56,10 @@ def select_sources(store: Store, flt: MapFilter) -> pd.DataFrame:
     """
     if flt.station is not None:
         store.get("stations", flt.station)
-    frame = flagged_sources(store)
+    return _kept(flagged_sources(store), flt)
+
+
+def _kept(frame: pd.DataFrame, flt: MapFilter) -> pd.DataFrame:
     keep = np.ones(len(frame), dtype=bool)
     if flt.category:
         keep &= (frame["category"] == flt.category).to_numpy()
@@ -75,17 +78,28 @@ def map_data(store: Store, flt: MapFilter, *, datum: str = "wgs84") -> dict[str,
     Returns
     -------
     dict
-        ``sources`` (column arrays plus lookup lists), ``stations``,
-        ``districts`` and ``grids`` (GeoJSON), ``count`` and ``station``.
+        ``sources`` (column arrays plus lookup lists), ``stations`` (each
+        with ``counts``: its priority targets by category, ``priority``:
+        their number, and ``recheck``: closed sources inside its radius,
+        over the whole ledger whatever the filter), ``districts`` and
+        ``grids`` (GeoJSON), ``count`` and ``station``.
+
+    Raises
+    ------
+    NotFoundError
+        ``flt.station`` names no station.
     """
-    sources = select_sources(store, flt)
+    if flt.station is not None:
+        store.get("stations", flt.station)
+    flagged = flagged_sources(store)
+    sources = _kept(flagged, flt)
     stations = store.read("stations")
     return {
         "count": len(sources),
         "station": flt.station,
         "datum": datum,
         "sources": _source_columns(sources, datum),
-        "stations": _station_rows(stations, datum),
+        "stations": _station_rows(stations, datum, _inside_counts(flagged)),
         "districts": _outline(store.read("districts"), datum, ("name",)),
         "grids": _outline(store.read("grids"), datum, ("name", "community")),
     }
@@ -102,6 +116,8 @@ def _source_columns(frame: pd.DataFrame, datum: str) -> dict[str, Any]:
     out["lon"] = np.round(lon, _DECIMALS).tolist()
     out["lat"] = np.round(lat, _DECIMALS).tolist()
     out["priority"] = frame["priority"].fillna(False).astype(int).tolist()
+    # closed but inside a radius: drawn apart, as the re-check list (shut stalls come back)
+    out["recheck"] = frame["recheck"].fillna(False).astype(int).tolist()
     dist = pd.to_numeric(frame["distance_m"], errors="coerce").round(0).astype("Int64")
     out["distance_m"] = dist.astype(object).where(dist.notna(), None).tolist()
     out["shapes"] = _shapes(geoms, datum)
@@ -142,16 +158,41 @@ def _geojson(geom: Any, datum: str) -> dict[str, Any]:
     return mapping(shapely.set_precision(geom, 10.0**-_DECIMALS))
 
 
-def _station_rows(frame: pd.DataFrame, datum: str) -> list[dict[str, Any]]:
+def _station_rows(frame: pd.DataFrame, datum: str,
+                  inside: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     lon, lat = _shift(shapely.get_x(frame.geometry.to_numpy()),
                       shapely.get_y(frame.geometry.to_numpy()), datum)
     radius = pd.to_numeric(frame["radius_m"], errors="coerce").fillna(3000.0)
+    empty = {"counts": {}, "priority": 0, "recheck": 0}
     return [
         {"id": str(r["id"]), "name": str(r["name"]), "level": r.get("level"),
          "radius_m": float(rad), "lon": round(float(x), _DECIMALS),
-         "lat": round(float(y), _DECIMALS)}
+         "lat": round(float(y), _DECIMALS), **inside.get(str(r["id"]), empty)}
         for (_, r), rad, x, y in zip(frame.iterrows(), radius, lon, lat, strict=True)
     ]
+
+
+def _inside_counts(flagged: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per station id: priority targets by category, their total, and the re-check count.
+
+    From the flags' ``stations`` lists, as ``/priority`` and the reports count: a source
+    inside several radii counts for each of those stations.
+    """
+    priority = flagged["priority"].fillna(False).astype(bool).to_numpy()
+    recheck = flagged["recheck"].fillna(False).astype(bool).to_numpy()
+    rows = flagged.loc[priority | recheck, ["category", "stations"]].assign(
+        priority=priority[priority | recheck], recheck=recheck[priority | recheck])
+    rows = rows.explode("stations").dropna(subset=["stations"])
+    by_cat = rows[rows["priority"]].groupby(["stations", "category"]).size()
+    rechecks = rows[rows["recheck"]].groupby("stations").size()
+    order = {cat: k for k, cat in enumerate(CATEGORIES)}  # the legend's order
+    out: dict[str, dict[str, Any]] = {
+        str(sid): {"counts": {}, "priority": 0, "recheck": int(rechecks.get(sid, 0))}
+        for sid in rows["stations"].unique()}
+    for (sid, cat), n in sorted(by_cat.items(), key=lambda kv: order.get(kv[0][1], 99)):
+        out[str(sid)]["counts"][str(cat)] = int(n)
+        out[str(sid)]["priority"] += int(n)
+    return out
 
 
 def _outline(frame: pd.DataFrame, datum: str, fields: tuple[str, ...]) -> dict[str, Any]:

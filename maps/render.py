@@ -32,6 +32,7 @@ from jinja2 import Template
 
 from maps.assets import script_urls, style_urls
 from maps.basemaps import Basemap
+from maps.edit_config import MapEditing
 from maps.i18n import labels, normalize_lang
 from maps.styles import PRIORITY_COLOUR, STATION_COLOUR, category_styles
 
@@ -64,10 +65,12 @@ class MapPage:
     lang: str = "zh"
     basemap: Basemap = field(default_factory=lambda: Basemap("none", None, "wgs84"))
     tile_url: str | None = None  # what the browser asks for tiles (our proxy)
+    basemaps: dict[str, Any] | None = None  # the basemap switcher and file layer (server pages)
     asset_prefix: str = "/assets/map/"
     data_url: str | None = None
     data: dict[str, Any] | None = None
     link_base: str = ""  # prefix of record and report links
+    edit: MapEditing | None = None  # a signed-in editor's tools and CSRF token; None: no tools
 
 
 def safe_json(value: Any) -> str:
@@ -178,9 +181,9 @@ def _head(page: MapPage, title: str) -> str:
         tags.append(f'<link rel="preload" href="{html.escape(page.data_url)}" as="fetch" '
                     'crossorigin="anonymous">')
     tags += [f'<script src="{html.escape(url)}"></script>'
-             for _, url in script_urls(page.asset_prefix)]
+             for _, url in script_urls(page.asset_prefix, editing=page.edit is not None)]
     tags += [f'<link rel="stylesheet" href="{html.escape(url)}">'
-             for _, url in style_urls(page.asset_prefix)]
+             for _, url in style_urls(page.asset_prefix, editing=page.edit is not None)]
     return "\n    ".join(tags)
 
 
@@ -196,5 +199,7 @@ def _config(page: MapPage, words: dict[str, Any]) -> dict[str, Any]:
         "tiles": None if page.basemap.url is None else {
             "url": page.tile_url, "attribution": page.basemap.attribution,
             "name": page.basemap.name},
+        "basemaps": page.basemaps,
         "linkBase": page.link_base,
+        "edit": None if page.edit is None else page.edit.as_config(),
     }

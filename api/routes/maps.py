@@ -6,8 +6,10 @@ The page only ever talks to this service: scripts and styles come from
 
 from __future__ import annotations
 
+import gzip
+import logging
 import urllib.error
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,18 +17,29 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import SettingsDep, StoreDep
 from api.errors import problem_response
+from api.map_editing import editing_for
 from api.params import refuse_unknown_params
 from api.schemas import MapData, answers, read_extra
 from api.settings import Settings
 from geo.errors import InputError
 from geo.store.base import Store
 from maps.assets import resolve_asset
-from maps.basemaps import Basemap, choose_basemap, fetch_tile, upstream_url
+from maps.basemaps import (
+    Basemap,
+    basemap_choices,
+    choose_basemap,
+    fetch_tile,
+    file_tile,
+    switcher_config,
+    upstream_url,
+)
 from maps.cache import MapDataCache
 from maps.data import MapFilter
 from maps.i18n import normalize_lang
 from maps.render import MapPage, render_map
+from maps.tilefiles import Tile, TileFileError
 
+log = logging.getLogger("zonewatch.api")
 # Handlers answer Response objects; the media types documented are those each route declares.
 router = APIRouter(tags=["Maps"], default_response_class=Response)
 
@@ -37,9 +50,20 @@ Community = Annotated[str | None, Query(description="Only sources of this commun
 _FILTERS = {"station", "category", "priority", "community"}
 
 
+def _basemap_settings(settings: Settings) -> dict[str, Any]:
+    return {"tile_url": settings.tile_url, "tile_datum": settings.tile_datum,
+            "tianditu_key": settings.tianditu_key, "basemap_file": settings.basemap_file,
+            "basemap_file_datum": settings.basemap_file_datum}
+
+
 def _basemap(name: str | None, settings: Settings) -> Basemap:
-    return choose_basemap(name, tile_url=settings.tile_url, tile_datum=settings.tile_datum,
-                          tianditu_key=settings.tianditu_key)
+    return choose_basemap(name, **_basemap_settings(settings))
+
+
+def _switcher(chosen: Basemap, settings: Settings) -> dict[str, Any]:
+    """Return the basemap switcher's config: every configured basemap, the file's tiles."""
+    return switcher_config(chosen, basemap_choices(**_basemap_settings(settings)),
+                           tile_url=f"/map/tiles/{chosen.name}/{{z}}/{{x}}/{{y}}")
 
 
 @router.get("/map", summary="Interactive map of the ledger", openapi_extra=read_extra(),
@@ -50,7 +74,8 @@ def get_map(
     community: Community = None,
     lang: Annotated[str, Query(description="zh (default) or en")] = "zh",
     basemap: Annotated[str | None, Query(
-        description="none, osm, tianditu, amap or local (the configured tile_url)")] = None,
+        description="none, osm, tianditu, amap, local (the configured tile_url) or file "
+        "(the configured basemap_file, the default when set)")] = None,
 ) -> HTMLResponse:
     """Return the map page; its data is loaded from ``/map/data.json``."""
     refuse_unknown_params(request, _FILTERS | {"lang", "basemap"})
@@ -62,9 +87,12 @@ def get_map(
     params = {**flt.as_params(), "datum": chosen.datum}
     page = MapPage(
         lang=lang, basemap=chosen, data_url=f"/map/data.json?{urlencode(params)}",
-        tile_url=f"/map/tiles/{chosen.name}/{{z}}/{{x}}/{{y}}",
+        tile_url=f"/map/tiles/{chosen.name}/{{z}}/{{x}}/{{y}}", edit=editing_for(request),
+        basemaps=_switcher(chosen, settings),
     )
-    return HTMLResponse(render_map(page))
+    # an editor's page holds the session's CSRF token: never kept by any cache
+    headers = {"Cache-Control": "no-store"} if page.edit else {}
+    return HTMLResponse(render_map(page), headers=headers)
 
 
 @router.get("/map/data.json", summary="Compact data of the map (column arrays)",
@@ -105,14 +133,27 @@ def _data_cache(request: Request, store: Store) -> MapDataCache:
 
 @router.get("/map/tiles/{basemap}/{z}/{x}/{y}", summary="Basemap tile, fetched upstream",
             openapi_extra=read_extra(),
-            responses=answers(files=("image/*",), errors=(400, 401, 403, 404, 502)))
+            responses=answers(files=("image/*", "application/vnd.mapbox-vector-tile"),
+                              errors=(400, 401, 403, 404, 502, 503)))
 def get_tile(
     request: Request, settings: SettingsDep, basemap: str,
     z: Annotated[int, Path(ge=0, le=20)], x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
 ) -> Response:
-    """Proxy one tile so the page talks to one origin and keys stay server-side."""
-    url = upstream_url(_basemap(basemap, settings), z, x, y, key=settings.tianditu_key)
+    """Proxy one tile so the page talks to one origin and keys stay server-side.
+
+    Basemap ``file`` answers from the configured MBTiles or PMTiles file, with no upstream.
+    """
+    try:
+        chosen = _basemap(basemap, settings)
+        if chosen.file is not None:
+            return _file_tile_response(request, file_tile(chosen, z, x, y))
+    except TileFileError as exc:  # replaced or damaged since start: say so, keep paths private
+        log.error("basemap file unusable on %s: %s", request.url.path, exc)
+        return problem_response(request, 503, "Basemap file unavailable",
+                                "the basemap file (ZONEWATCH_BASEMAP_FILE) cannot be read; "
+                                "the server log says why")
+    url = upstream_url(chosen, z, x, y, key=settings.tianditu_key)
     try:
         content, media_type = fetch_tile(url)
     except (urllib.error.URLError, OSError) as exc:  # the tile host, not our data
@@ -120,6 +161,18 @@ def get_tile(
                                 f"basemap {basemap!r}: {type(exc).__name__}")
     return Response(content, media_type=media_type,
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _file_tile_response(request: Request, tile: Tile) -> Response:
+    """Answer a tile of the local file; a gzipped vector tile goes as stored if accepted."""
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+    content = tile.data
+    if tile.encoding == "gzip":
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+        else:
+            content = gzip.decompress(content)
+    return Response(content, media_type=tile.media_type, headers=headers)
 
 
 @router.get("/assets/map/{path:path}", include_in_schema=False)

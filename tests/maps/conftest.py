@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from geo.store import Store
 from tests._support.browser import CHROMIUM_ARGS
 from tests._support.live_server import serve_store
 from tests._support.map_ledger import TIANDITU_KEY, add_hostile
+from tests._support.map_visit import BLANK_PNG, READY, MapVisit, origin
 from tests._support.stores import STORE_KINDS, make_store
 
 
@@ -42,23 +44,44 @@ def browser(playwright, tmp_path_factory) -> Iterator[object]:
     context.close()
 
 
-@dataclass
-class MapVisit:
-    """One page load: the page plus everything it asked for and complained about."""
-
-    page: object
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-
-_BLANK_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+@pytest.fixture(scope="module")
+def chromium(playwright: Any) -> Iterator[Any]:
+    """Debian's headless Chromium, shared by every test of one module."""
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                         args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
-def open_map(browser) -> Iterator[Callable[[str], MapVisit]]:
+def fresh_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """Open a page in a fresh zh-CN context of ``chromium``; close them all after the test.
+
+    The keyword arguments are those of Playwright's ``Browser.new_context``.
+    """
+    contexts = []
+
+    def open_page(**options: Any) -> Any:
+        context = chromium.new_context(locale="zh-CN", **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@dataclass
+class OpenedMap(MapVisit):
+    """A page ``open_map`` loaded, with the dialogs it opened too."""
+
+    dialogs: list[str] = field(default_factory=list)
+
+    settle_ms = 500  # the last tiles of a whole map take a moment longer
+
+
+@pytest.fixture
+def open_map(browser) -> Iterator[Callable[[str], OpenedMap]]:
     """Open a map URL, record every request, error and dialog; wait until drawn.
 
     Tile requests to our proxy are answered with a blank tile in the browser,
@@ -66,20 +89,16 @@ def open_map(browser) -> Iterator[Callable[[str], MapVisit]]:
     """
     pages = []
 
-    def visit(url: str) -> MapVisit:
+    def visit(url: str) -> OpenedMap:
         page = browser.new_page()
         pages.append(page)
-        seen = MapVisit(page)
-        page.on("request", lambda req: seen.requests.append(req.url))
-        page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
-        page.on("console",
-                lambda msg: seen.errors.append(msg.text) if msg.type == "error" else None)
+        seen = OpenedMap(page, origin(url))
+        seen.listen()
         page.on("dialog", lambda dlg: (seen.dialogs.append(dlg.message), dlg.dismiss()))
         page.route("**/map/tiles/**", lambda route: route.fulfill(
-            status=200, content_type="image/png", body=_BLANK_PNG))
+            status=200, content_type="image/png", body=BLANK_PNG))
         page.goto(url)
-        page.wait_for_function("window.zonewatch && (zonewatch.ready || zonewatch.error)",
-                               timeout=30_000)
+        page.wait_for_function(READY, timeout=30_000)
         return seen
 
     yield visit

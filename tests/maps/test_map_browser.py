@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from urllib.parse import urlsplit
 
 import pytest
 
 from geo.crs import wgs84_to_gcj02
-from tests._support.browser import ARTIFACTS
 from tests._support.map_ledger import HOSTILE
 
 pytestmark = pytest.mark.slow
@@ -18,12 +16,6 @@ pytestmark = pytest.mark.slow
 def _get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=30) as res:
         return json.loads(res.read())
-
-
-def _foreign(requests: list[str], base: str) -> list[str]:
-    host = urlsplit(base).netloc
-    return [u for u in requests if urlsplit(u).scheme not in ("data", "blob")
-            and urlsplit(u).netloc != host]
 
 
 def _api_count(base: str, query: str) -> int:
@@ -51,19 +43,12 @@ def test_map_draws_what_the_api_counts(map_url, open_map, query):
                 else _get_json(f"{map_url}/collections/sources/items?limit=1")["numberMatched"])
     assert expected > 0
     assert page.evaluate("zonewatch.rendered") == expected
-    assert _foreign(visit.requests, map_url) == []
+    assert visit.foreign() == []
     assert visit.errors == []
     assert page.locator(".leaflet-control-layers").count() == 1
     assert page.locator(".zw-legend").count() == 1
     if query in ("", "station=M001"):
-        _screenshot(page, "map-default" if not query else "map-station")
-
-
-def _screenshot(page, name: str) -> None:
-    """Save what an officer would see to ``tests/artifacts/`` for a human to look at."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(500)  # let the last tiles of canvas settle
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        visit.shot("default" if not query else "station")  # for a human to look at
 
 
 def test_map_controls_are_there_in_chinese(map_url, open_map):
@@ -87,14 +72,15 @@ def test_map_controls_are_there_in_chinese(map_url, open_map):
 
 
 def test_english_map(map_url, open_map):
-    page = open_map(f"{map_url}/map?lang=en").page
+    visit = open_map(f"{map_url}/map?lang=en")
+    page = visit.page
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator(".zw-legend-title").inner_text() == "Legend"
     layers = page.locator(".leaflet-control-layers").inner_text()
     assert "Catering" in layers and "Monitoring points" in layers
     assert "餐饮" not in page.locator(".zw-legend").inner_text()
     assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom in"
-    _screenshot(page, "map-en")
+    visit.shot("en")
     page.evaluate("zonewatch.open('S00001')")
     assert "Last inspection" in page.locator(".zw-popup").inner_text()
 
@@ -103,6 +89,10 @@ def test_english_map(map_url, open_map):
 def test_controls_do_not_overlap(map_url, open_map, width, height):
     page = open_map(f"{map_url}/map").page
     page.set_viewport_size({"width": width, "height": height})
+    # the window takes its new size at a later frame; Leaflet hears the resize on the frame
+    # after it, and folds what is crowded then
+    page.wait_for_function(f"innerWidth === {width} && innerHeight === {height}")
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     boxes = page.evaluate("""[...document.querySelectorAll('.leaflet-control')]
         .map(e => { const r = e.getBoundingClientRect();
                     return [e.className, r.left, r.top, r.right, r.bottom]; })""")
@@ -177,4 +167,4 @@ def test_osm_basemap_keeps_wgs84(map_url, open_map):
     geom = _get_json(f"{map_url}/collections/sources/items/S00001")["geometry"]["coordinates"]
     assert (lon, lat) == pytest.approx((geom[0], geom[1]), abs=2e-6)
     tiles = [u for u in visit.requests if "/map/tiles/osm/" in u]
-    assert tiles and _foreign(visit.requests, map_url) == []
+    assert tiles and visit.foreign() == []

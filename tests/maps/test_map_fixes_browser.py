@@ -9,80 +9,40 @@ the district and stations come from the store itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from pyproj import Geod
 
 from geo.store import Store
-from tests._support.browser import ARTIFACTS, CHROMIUM_ARGS
+from tests._support.map_visit import VIEWPORTS, MapVisit, wait_drawn
 
 pytestmark = pytest.mark.slow
 
 GEOD = Geod(ellps="WGS84")
-VIEWPORTS = {"desktop": (1440, 900), "laptop": (1024, 768), "phone": (390, 844)}
 
 
-@pytest.fixture(scope="module")
-def chromium(playwright: Any) -> Iterator[Any]:
-    """Debian's headless Chromium, shared by every test of this module."""
-    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                         args=CHROMIUM_ARGS, headless=True)
-    yield browser
-    browser.close()
+class Visit(MapVisit):
+    """A map page in its own context; screenshots ``tests/artifacts/map-fix-<name>.png``."""
 
-
-@dataclass
-class Visit:
-    """One map page in its own context, with every request and error it made."""
-
-    page: Any
-    base: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def foreign(self) -> list[str]:
-        """Return the requests that went to any host but the server."""
-        host = urlsplit(self.base).netloc
-        return [u for u in self.requests if urlsplit(u).scheme not in ("data", "blob")
-                and urlsplit(u).netloc != host]
-
-    def shot(self, name: str) -> None:
-        """Save the page to ``tests/artifacts/map-fix-<name>.png``."""
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.wait_for_timeout(300)  # let the canvas settle
-        self.page.screenshot(path=str(ARTIFACTS / f"map-fix-{name}.png"))
+    prefix = "map-fix"
 
 
 @pytest.fixture
-def visit(chromium: Any, map_url: str) -> Iterator[Callable[..., Visit]]:
+def visit(fresh_page: Callable[..., Any], map_url: str) -> Callable[..., Visit]:
     """Open ``/map?<query>`` at a viewport size; wait until every source is drawn."""
-    contexts = []
 
     def open_map(query: str = "", size: str = "desktop") -> Visit:
         width, height = VIEWPORTS[size]
-        context = chromium.new_context(viewport={"width": width, "height": height},
-                                       locale="zh-CN")
-        contexts.append(context)
-        page = context.new_page()
-        seen = Visit(page, map_url)
-        page.on("request", lambda req: seen.requests.append(req.url))
-        page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
-        page.on("console",
-                lambda msg: seen.errors.append(msg.text) if msg.type == "error" else None)
-        page.goto(f"{map_url}/map?{query}")
-        page.wait_for_function("window.zonewatch && (zonewatch.ready || zonewatch.error)",
-                               timeout=30_000)
-        assert page.evaluate("zonewatch.error") is None
+        seen = Visit(fresh_page(viewport={"width": width, "height": height}), map_url)
+        seen.listen()
+        seen.page.goto(f"{map_url}/map?{query}")
+        wait_drawn(seen.page)
         return seen
 
-    yield open_map
-    for context in contexts:
-        context.close()
+    return open_map
 
 
 def _station(store: Store, sid: str) -> tuple[float, float, float]:
