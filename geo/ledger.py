@@ -27,6 +27,8 @@ from geo.errors import NotFoundError, ValidationError
 
 __all__ = [
     "BUREAU_TZ",
+    "CASE_CHANNELS",
+    "CASE_STATUSES",
     "CATEGORIES",
     "CATEGORY_LABELS_ZH",
     "coerce_field",
@@ -90,6 +92,9 @@ STATUSES = ("operating", "rectifying", "closed")
 PURIFIER_STATES = ("none", "installed", "in_use")
 STATION_LEVELS = ("national", "provincial", "city", "other")
 INSPECTION_RESULTS = ("compliant", "violation", "closed_down", "not_found")
+#: Where a case stands (geo.cases.machine moves it) and how it came in (12319 is the hotline).
+CASE_STATUSES = ("reported", "filed", "dispatched", "handled", "verified", "closed", "rejected")
+CASE_CHANNELS = ("patrol", "inspection", "hotline", "public", "camera", "other")
 
 _POINT = frozenset({"Point"})
 _AREA = frozenset({"Point", "Polygon", "MultiPolygon"})
@@ -231,6 +236,37 @@ INSPECTIONS = Layer(
     ),
     id_prefix="I",
 )
+CASES = Layer(
+    "cases",
+    (
+        _ID,
+        Field("event_type", required=True, max_length=40),
+        Field("channel", choices=CASE_CHANNELS, default="other"),
+        Field("status", choices=CASE_STATUSES, default="reported"),
+        Field("description", max_length=2000),
+        Field("source_id", max_length=MAX_ID_LENGTH),
+        *_PLACE,
+        Field("unit"),
+        Field("reported_by"),
+        Field("reported_at", "datetime"),
+        Field("dispatched_at", "datetime"),
+        Field("deadline", "datetime"),
+        Field("closed_at", "datetime"),
+        Field("rework", "int", default=0, minimum=0),
+        # the last step of the loop; the whole timeline is the case's history
+        Field("last_action", max_length=20),
+        Field("last_actor"),
+        Field("last_at", "datetime"),
+        Field("last_notes", max_length=2000),
+        Field("last_passed", "bool"),
+        _DEMO,
+        *_ORIGIN,
+        _UPDATED,
+        _VERSION,
+    ),
+    geometry_types=_POINT,
+    id_prefix="C",
+)
 GRIDS = Layer(
     "grids",
     (_ID, Field("name", required=True), Field("subdistrict"), Field("community"), _DEMO,
@@ -248,7 +284,7 @@ DISTRICTS = Layer(
 
 #: Every stored layer by name.
 LAYERS: dict[str, Layer] = {
-    layer.name: layer for layer in (SOURCES, STATIONS, INSPECTIONS, GRIDS, DISTRICTS)
+    layer.name: layer for layer in (SOURCES, STATIONS, INSPECTIONS, CASES, GRIDS, DISTRICTS)
 }
 
 

@@ -4,7 +4,11 @@
 the states, the actions that move a case between them, who may take each
 action, deadlines and rework. Both are pure: no store, no web.
 
-May import: ``geo.errors``.
+``records`` keeps cases in a store: a report is a feature of the ``cases``
+layer, each action one update through :mod:`geo.writes`, so the case's
+history is its timeline.
+
+May import: ``geo.errors``, ``geo.ledger``, ``geo.writes``, ``geo.store``.
 """
 
 from geo.cases.machine import (
@@ -17,6 +21,7 @@ from geo.cases.machine import (
     apply_action,
     new_case,
 )
+from geo.cases.records import act_on_case, case_state, place_of, report_case, timeline
 from geo.cases.types import DEFAULT_TYPES, EventType, type_table
 
 __all__ = [
@@ -27,8 +32,13 @@ __all__ = [
     "EventType",
     "NotAllowedError",
     "TransitionError",
+    "act_on_case",
     "allowed_actions",
     "apply_action",
+    "case_state",
     "new_case",
+    "place_of",
+    "report_case",
+    "timeline",
     "type_table",
 ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from geo.errors import ConflictError, InputError, ZonewatchError
+from geo.ledger import CASE_STATUSES
 
 __all__ = [
     "ACTIONS",
@@ -40,7 +41,7 @@ __all__ = [
     "new_case",
 ]
 
-STATES = ("reported", "filed", "dispatched", "handled", "verified", "closed", "rejected")
+STATES = CASE_STATUSES
 OPEN_STATES = frozenset(STATES) - {"closed", "rejected"}
 ACTIONS = ("file", "reject", "dispatch", "handle", "verify", "close")
 

@@ -106,6 +106,9 @@ def populate(store: GeoPackageStore) -> dict[str, Feature]:
         Feature("D-1", {"name": "中原区"}, MultiPolygon([square(113.6, 34.75, 0.05)])),
         actor="t",
     )
+    writes.create(store, "cases", Feature("C-1", {"event_type": "open_air_bbq",
+                                                 "channel": "patrol"}, Point(113.665, 34.757)),
+                  actor="t")
     return features
 
 

@@ -1,0 +1,119 @@
+"""Cases in a store (geo.cases.records), on both stores: the loop, refusals, races, timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from shapely.geometry import Point, box
+
+from geo import writes
+from geo.cases import (
+    NotAllowedError,
+    TransitionError,
+    act_on_case,
+    case_state,
+    report_case,
+    timeline,
+    type_table,
+)
+from geo.errors import InputError, VersionMismatchError
+from geo.ledger import Feature
+from geo.store import Store
+
+T0 = dt.datetime(2026, 11, 3, 12, 0, tzinfo=dt.UTC)
+HERE = Point(113.6253, 34.7466)
+#: a type whose limit is seconds, so a deadline passes inside a test
+QUICK = type_table([{"code": "bbq", "name_zh": "露天烧烤", "limit_h": 0.001}])
+
+
+def _grid(store: Store) -> None:
+    writes.create(store, "grids", Feature("G-1", {"name": "网格一", "community": "建设路社区",
+                                                 "subdistrict": "林山寨街道"},
+                                          box(113.62, 34.74, 113.63, 34.75)), actor="t")
+
+
+def _walk(store: Store, fid: str, *steps: tuple[str, dict]) -> Feature:
+    feature = store.get("cases", fid)
+    for k, (action, kwargs) in enumerate(steps, start=1):
+        feature = act_on_case(store, fid, action, actor="中心", role="admin", types=QUICK,
+                              at=T0 + dt.timedelta(seconds=k), **kwargs)
+    return feature
+
+
+def test_a_case_goes_round_the_loop_and_its_history_is_the_timeline(store: Store) -> None:
+    _grid(store)
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK,
+                       channel="patrol", description="<b>路边烧烤</b> {{ 1+1 }}")
+    p = case.properties
+    assert (p["status"], p["grid"], p["community"], p["subdistrict"]) == (
+        "reported", "网格一", "建设路社区", "林山寨街道")
+    assert p["description"] == "<b>路边烧烤</b> {{ 1+1 }}" and case.id.startswith("C")
+    done = _walk(store, case.id, ("file", {}), ("dispatch", {"unit": "林山寨街道中队"}),
+                 ("handle", {"notes": "已取缔"}), ("verify", {"passed": False, "notes": "复燃"}),
+                 ("handle", {}), ("verify", {"passed": True}), ("close", {}))
+    q = done.properties
+    assert (q["status"], q["rework"], q["unit"]) == ("closed", 1, "林山寨街道中队")
+    assert q["deadline"] == "2026-11-03T12:00:05.600Z"  # dispatched at +2 s, limit 3.6 s
+    assert case_state(done).closed_on_time is False  # closed at +7 s
+    steps = timeline(store, case.id)
+    assert [s.action for s in steps] == ["report", "file", "dispatch", "handle", "verify",
+                                         "handle", "verify", "close"]
+    assert [s.status for s in steps][4] == "dispatched" and steps[4].passed is False
+    assert steps[2].unit == "林山寨街道中队" and steps[3].notes == "已取缔"
+
+
+def test_a_refused_action_changes_nothing(store: Store) -> None:
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK)
+    before = (store.get("cases", case.id).properties, len(store.history("cases", case.id)))
+    for action, role, error in (("close", "admin", TransitionError),
+                                ("file", "editor", NotAllowedError),
+                                ("reject", "admin", InputError)):  # no reason given
+        with pytest.raises(error):
+            act_on_case(store, case.id, action, actor="x", role=role, types=QUICK, at=T0)
+    assert (store.get("cases", case.id).properties, len(store.history("cases", case.id))) == before
+    with pytest.raises(InputError, match="event_type must be one of"):
+        report_case(store, event_type="noise", point=HERE, actor="x", types=QUICK)
+
+
+def test_a_stale_version_is_refused(store: Store) -> None:
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK)
+    act_on_case(store, case.id, "file", actor="中心", role="admin", types=QUICK, at=T0)
+    with pytest.raises(VersionMismatchError):
+        act_on_case(store, case.id, "dispatch", actor="中心", role="admin", types=QUICK,
+                    at=T0, unit="u", expected_version=case.properties["version"])
+
+
+def test_of_twenty_concurrent_handles_one_wins(store: Store) -> None:
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK)
+    _walk(store, case.id, ("file", {}), ("dispatch", {"unit": "u"}))
+    start, wins, losses = threading.Barrier(20), [], []
+
+    def handle(k: int) -> None:
+        start.wait()
+        try:
+            act_on_case(store, case.id, "handle", actor=f"队员{k}", role="editor", types=QUICK,
+                        at=T0 + dt.timedelta(minutes=1))
+            wins.append(k)
+        except (VersionMismatchError, TransitionError):
+            losses.append(k)
+
+    threads = [threading.Thread(target=handle, args=(k,)) for k in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and len(losses) == 19
+    assert [s.action for s in timeline(store, case.id)].count("handle") == 1
+
+
+def test_overdue_comes_with_the_deadline(store: Store) -> None:
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", types=QUICK)
+    now = dt.datetime.now(dt.UTC)
+    act_on_case(store, case.id, "file", actor="中心", role="dispatcher", types=QUICK, at=now)
+    sent = act_on_case(store, case.id, "dispatch", actor="中心", role="dispatcher", types=QUICK,
+                       at=now, unit="u")
+    state = case_state(sent)
+    assert not state.is_overdue(now + dt.timedelta(seconds=3))
+    assert state.is_overdue(now + dt.timedelta(seconds=4))
