@@ -147,9 +147,10 @@ class EditMap:
     def saved(self, text: str = "已保存") -> str:
         """Wait for the edit bar's note to say ``text``; return the whole note."""
         note = self.page.locator(".zw-edit-note")
+        # the form goes first: a note still saying "saved" from the edit before proves nothing
+        self.page.locator("form.zw-edit-form").wait_for(state="detached")  # faded out
         note.filter(has_text=text).wait_for(timeout=15_000)
         self.page.wait_for_function("!zonewatch.edit.mode")
-        self.page.locator("form.zw-edit-form").wait_for(state="detached")  # faded out
         return note.inner_text()
 
     def start(self, selector: str) -> None:
@@ -160,6 +161,9 @@ class EditMap:
     def fill_form(self, name: str, category: str | None = None) -> None:
         form = self.page.locator("form.zw-edit-form")
         form.wait_for()
+        # as a person would, type and tap once the map has stopped zooming or panning the form
+        self.page.wait_for_function("!zonewatch.map._animatingZoom && !(zonewatch.map._panAnim"
+                                    " && zonewatch.map._panAnim._inProgress)")
         form.locator("input[name=name]").fill(name)
         if category:
             form.locator("select[name=category]").select_option(category)
