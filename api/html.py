@@ -25,6 +25,7 @@ from api.sessions import csrf_token, remember_anonymous_csrf, signed_in
 from geo import vocabulary
 from geo.io.reasons import reason_zh
 from geo.ledger_table import local_time
+from geo.tokens import role_allows
 from geo.vocabulary import CODE_LABELS
 from maps.i18n import labels, normalize_lang
 
@@ -149,6 +150,8 @@ def _environment() -> Environment:
     env.filters["local_time"] = local_time
     env.globals["t"] = _word
     env.globals["has_route"] = _has_route
+    # role checks in templates follow the same order as the routes' (a dispatcher edits too)
+    env.globals["role_allows"] = role_allows
     return env
 
 

@@ -95,6 +95,9 @@ INSPECTION_RESULTS = ("compliant", "violation", "closed_down", "not_found")
 #: Where a case stands (geo.cases.machine moves it) and how it came in (12319 is the hotline).
 CASE_STATUSES = ("reported", "filed", "dispatched", "handled", "verified", "closed", "rejected")
 CASE_CHANNELS = ("patrol", "inspection", "hotline", "public", "camera", "other")
+#: Roles of accounts and API tokens, in order: each may do what the ones before it may
+#: (a dispatcher also files, dispatches and closes cases; an admin also manages accounts).
+ROLES = ("viewer", "editor", "dispatcher", "admin")
 
 _POINT = frozenset({"Point"})
 _AREA = frozenset({"Point", "Polygon", "MultiPolygon"})
@@ -259,6 +262,8 @@ CASES = Layer(
         Field("last_at", "datetime"),
         Field("last_notes", max_length=2000),
         Field("last_passed", "bool"),
+        # the photos of the last step (JSON list of photo ids; the photos are in the store)
+        Field("last_photos", max_length=2000),
         _DEMO,
         *_ORIGIN,
         _UPDATED,
@@ -266,6 +271,14 @@ CASES = Layer(
     ),
     geometry_types=_POINT,
     id_prefix="C",
+)
+#: The district's own event types of cases (id = the type's code); empty: the defaults.
+CASE_TYPES = Layer(
+    "case_types",
+    (_ID, Field("name_zh", required=True, max_length=40), Field("name_en", max_length=100),
+     Field("limit_h", "float", required=True, minimum=0.0, exclusive_minimum=True,
+           maximum=24.0 * 366), _UPDATED, _VERSION),
+    id_prefix="T",
 )
 GRIDS = Layer(
     "grids",
@@ -284,7 +297,8 @@ DISTRICTS = Layer(
 
 #: Every stored layer by name.
 LAYERS: dict[str, Layer] = {
-    layer.name: layer for layer in (SOURCES, STATIONS, INSPECTIONS, CASES, GRIDS, DISTRICTS)
+    layer.name: layer
+    for layer in (SOURCES, STATIONS, INSPECTIONS, CASES, CASE_TYPES, GRIDS, DISTRICTS)
 }
 
 

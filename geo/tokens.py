@@ -2,7 +2,8 @@
 
 A token is ``secrets.token_urlsafe(32)``; the store keeps its SHA-256 hex
 digest, so a copy of the store reveals no usable token. Roles are ordered:
-``viewer`` reads, ``editor`` also writes, ``admin`` may do everything.
+``viewer`` reads, ``editor`` also writes, ``dispatcher`` also files, dispatches
+and closes cases, ``admin`` may do everything.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import hmac
 import secrets
 
 from geo.errors import ValidationError
+from geo.ledger import ROLES
 from geo.store.base import Store, TokenRecord
 
 __all__ = ["ROLES", "hash_token", "issue_token", "role_allows", "verify_token"]
 
-ROLES = ("viewer", "editor", "admin")
 _MAX_NAME = 100
 
 
@@ -61,7 +62,7 @@ def verify_token(store: Store, token: str) -> TokenRecord | None:
 
 
 def role_allows(role: str, needed: str) -> bool:
-    """Return whether ``role`` grants what ``needed`` does (viewer < editor < admin).
+    """Return whether ``role`` grants what ``needed`` does (viewer < editor < dispatcher < admin).
 
     Examples
     --------

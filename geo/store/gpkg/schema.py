@@ -21,7 +21,7 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from geo.errors import StoreError
-from geo.ledger import LAYERS, Layer
+from geo.ledger import LAYERS, ROLES, Layer
 from geo.store.gpkg.binary import register_functions
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3.0
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the dispatcher role
 SRS_ID = 4326
 FID = "fid"
 GEOM = "geom"
@@ -87,13 +87,13 @@ _CORE_DDL = (
     # API tokens: only the SHA-256 of each token is kept.
     """CREATE TABLE IF NOT EXISTS zw_tokens (
         id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        role TEXT NOT NULL CHECK (role IN ({roles})),
         hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)""",
     "CREATE INDEX IF NOT EXISTS zw_history_at ON zw_history (layer, at)",
     # Staff accounts (argon2 hashes), failed sign-ins, and sessions (SHA-256 of the cookie).
     """CREATE TABLE IF NOT EXISTS zw_accounts (
         id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        role TEXT NOT NULL CHECK (role IN ({roles})),
         password_hash TEXT NOT NULL, created_at TEXT NOT NULL, disabled_at TEXT)""",
     """CREATE TABLE IF NOT EXISTS zw_signin_failures (
         username TEXT NOT NULL, address TEXT NOT NULL, at TEXT NOT NULL)""",
@@ -174,8 +174,9 @@ def rtree_name(layer: Layer) -> str:
 def init_schema(conn: sqlite3.Connection) -> None:
     """Create (or complete) the GeoPackage and every ledger layer; call in a transaction."""
     _check_schema_version(conn)
+    _widen_role_checks(conn)
     for ddl in _CORE_DDL:
-        conn.execute(ddl)
+        conn.execute(ddl.replace("{roles}", _ROLE_LIST))
     _insert_srs_rows(conn)
     for layer in LAYERS.values():
         _create_layer(conn, layer)
@@ -201,6 +202,41 @@ def header_is_set(conn: sqlite3.Connection) -> bool:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     return app_id == APPLICATION_ID and version == USER_VERSION
+
+
+_ROLE_LIST = ", ".join(f"'{role}'" for role in ROLES)
+_ROLE_TABLES = ("zw_tokens", "zw_accounts")
+
+
+def _widen_role_checks(conn: sqlite3.Connection) -> None:
+    """Rebuild a role table made before a role was added, so its CHECK admits every role.
+
+    SQLite cannot alter a CHECK constraint: the table is copied into one
+    created afresh (same rows, same ids). Sessions reference accounts with
+    ON DELETE CASCADE, so they are kept aside while the old table goes.
+    """
+    for name in _ROLE_TABLES:
+        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (name,)).fetchone()
+        if row is None or _ROLE_LIST in row[0]:
+            continue
+        ddl = next(d for d in _CORE_DDL if f"EXISTS {name} (" in d)
+        keep = name == "zw_accounts" and _has_table(conn, "zw_sessions")
+        if keep:
+            conn.execute("CREATE TEMP TABLE zw_sessions_kept AS SELECT * FROM zw_sessions")
+        conn.execute(ddl.replace(f"EXISTS {name} (", f"EXISTS {name}_new (")
+                     .replace("{roles}", _ROLE_LIST))
+        conn.execute(f"INSERT INTO {name}_new SELECT * FROM {name}")
+        conn.execute(f"DROP TABLE {name}")
+        conn.execute(f"ALTER TABLE {name}_new RENAME TO {name}")
+        if keep:
+            conn.execute("INSERT INTO zw_sessions SELECT * FROM zw_sessions_kept")
+            conn.execute("DROP TABLE zw_sessions_kept")
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
 
 
 def _check_schema_version(conn: sqlite3.Connection) -> None:

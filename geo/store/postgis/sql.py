@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import sql
 
 from geo.errors import ValidationError
-from geo.ledger import Layer
+from geo.ledger import ROLES, Layer
 from geo.store.base import Query
 from geo.store.records import check_bbox, whole_number
 
@@ -82,6 +82,7 @@ def create_statements(schema: str, layers: list[Layer]) -> list[sql.Composed]:
     statements.extend(_history_ddl(schema))
     statements.extend(_tokens_ddl(schema))
     statements.extend(_accounts_ddl(schema))
+    statements.extend(widen_role_checks(schema))
     statements.extend(_photos_ddl(schema))
     return statements
 
@@ -248,13 +249,39 @@ def _filter_value(name: str, kind: str, value: Any) -> str:
     return str(value)
 
 
+_ROLE_LIST = ", ".join(f"'{role}'" for role in ROLES)  # constants of geo.ledger, not input
+
+
+def widen_role_checks(schema: str) -> list[sql.Composed]:
+    """Return statements that let tables made before a role was added admit every role.
+
+    Each replaces the role CHECK of tokens and accounts by the present one,
+    only where the stored definition lacks a role (so a start changes nothing
+    and takes no lock once done).
+    """
+    patterns = sql.SQL(", ").join(sql.Literal(f"%'{role}'%") for role in ROLES)
+    statements = []
+    for name in (TOKENS, ACCOUNTS):
+        qualified = '"{}"."{}"'.format(schema.replace('"', '""'), name)
+        statements.append(sql.SQL(
+            "DO $$ DECLARE c record; BEGIN "
+            "FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = {reg}::regclass "
+            "AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%role%' "
+            "AND NOT pg_get_constraintdef(oid) LIKE ALL (ARRAY[{patterns}]) LOOP "
+            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {reg}, c.conname); "
+            "EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (role IN (' || {roles} "
+            "|| '))', {reg}, c.conname); END LOOP; END $$"
+        ).format(reg=sql.Literal(qualified), patterns=patterns, roles=sql.Literal(_ROLE_LIST)))
+    return statements
+
+
 def _tokens_ddl(schema: str) -> list[sql.Composed]:
     # Only the SHA-256 of each API token is kept; times are ISO 8601 UTC text.
     return [
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} ("
             "id bigserial PRIMARY KEY, name text NOT NULL, "
-            "role text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')), "
+            "role text NOT NULL CHECK (role IN (" + _ROLE_LIST + ")), "
             "hash text NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)"
         ).format(table(schema, TOKENS)),
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (layer, at)").format(
@@ -270,7 +297,7 @@ def _accounts_ddl(schema: str) -> list[sql.Composed]:
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} ("
             "id bigserial PRIMARY KEY, username text NOT NULL UNIQUE, "
-            "role text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')), "
+            "role text NOT NULL CHECK (role IN (" + _ROLE_LIST + ")), "
             "password_hash text NOT NULL, created_at text NOT NULL, disabled_at text)"
         ).format(accounts),
         sql.SQL("CREATE TABLE IF NOT EXISTS {} ("

@@ -109,6 +109,8 @@ def populate(store: GeoPackageStore) -> dict[str, Feature]:
     writes.create(store, "cases", Feature("C-1", {"event_type": "open_air_bbq",
                                                  "channel": "patrol"}, Point(113.665, 34.757)),
                   actor="t")
+    writes.create(store, "case_types", Feature("open_air_bbq", {"name_zh": "露天烧烤",
+                                                               "limit_h": 2.0}), actor="t")
     return features
 
 
@@ -175,7 +177,8 @@ def test_file_is_a_geopackage_1_3(gpkg: GeoPackageStore, path: Path) -> None:
     srs = {row[0] for row in sql(path, "SELECT srs_id FROM gpkg_spatial_ref_sys")}
     assert {-1, 0, 4326} <= srs
     contents = dict(sql(path, "SELECT table_name, data_type FROM gpkg_contents"))
-    assert contents == {n: "attributes" if n == "inspections" else "features" for n in LAYERS}
+    assert contents == {n: "features" if LAYERS[n].has_geometry else "attributes"
+                        for n in LAYERS}
     extensions = sql(path, "SELECT table_name, column_name, extension_name FROM gpkg_extensions")
     assert sorted(extensions) == sorted((n, "geom", "gpkg_rtree_index") for n in GEO_LAYERS)
     bounds = sql(
