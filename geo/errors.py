@@ -14,6 +14,7 @@ need to look inside the message::
     │   ├── DuplicateIdError       the id is taken
     │   ├── DeletedIdError         the id belonged to a deleted feature (kept in history)
     │   └── VersionMismatchError   the caller's version is stale
+    ├── NotPermittedError          the caller's role may not do this
     ├── SignInRefusedError         wrong username or password, or locked for now
     └── StoreError                 the backing store failed or is unreachable
 """
@@ -30,6 +31,7 @@ __all__ = [
     "ImportRejectedError",
     "InputError",
     "NotFoundError",
+    "NotPermittedError",
     "RowError",
     "SignInRefusedError",
     "StoreError",
@@ -113,6 +115,10 @@ class VersionMismatchError(ConflictError):
     def __init__(self, message: str, *, current_version: int | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+
+class NotPermittedError(ZonewatchError, PermissionError):
+    """The caller's role may not take this action (a viewer dispatching a case, say)."""
 
 
 class SignInRefusedError(ZonewatchError):

@@ -31,7 +31,7 @@ from geo.errors import (
 from geo.inspections import inspection_effect, recomputed_effect
 from geo.ledger import SYSTEM_FIELDS, Feature, Layer, get_layer, now_utc, validate_id
 from geo.photos import CleanPhoto, photo_data
-from geo.store.base import Query, Store, Transaction, WriteMode, WriteSummary
+from geo.store.base import PhotoData, Query, Store, Transaction, WriteMode, WriteSummary
 from geo.store.records import (
     Record,
     check_version,
@@ -45,6 +45,7 @@ __all__ = [
     "create",
     "create_with_inspection",
     "delete",
+    "photo_key",
     "record_inspection",
     "update",
     "write_frame",
@@ -55,7 +56,8 @@ _SHOWN_IDS = 5  # ids named in one message
 
 
 def create(store: Store, layer: str, feature: Feature, *, actor: str,
-           photos: Sequence[CleanPhoto] = ()) -> Feature:
+           photos: Sequence[CleanPhoto] = (),
+           also: Sequence[tuple[str, Feature]] = ()) -> Feature:
     """Validate and store one new feature; an inspection also updates its source.
 
     Parameters
@@ -71,6 +73,9 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str,
     photos : sequence of CleanPhoto
         An inspection's photos (:func:`geo.photos.clean_photo`), stored in
         the same transaction: the inspection and its photos, or nothing.
+    also : sequence of (layer, Feature)
+        Further new features stored in the same transaction, such as the
+        case a failed inspection opens (:func:`geo.cases.case_feature`).
 
     Returns
     -------
@@ -97,9 +102,8 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str,
     if feature.id is not None:
         feature = Feature(validate_id(feature.id), feature.properties, feature.geometry)
     record = new_record(target, feature)
-    if photos and target.name != "inspections":
-        raise ValidationError("only an inspection carries photos", field="photos")
-    rows = photo_data(record.fid, photos)
+    record, rows = _with_photos(target, record, photos, version=1)
+    extra = _new_records(also)
     at = now_utc()
     with store.transaction() as tx:
         _refuse_taken(tx, target, [record.fid])
@@ -110,6 +114,7 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str,
         tx.insert(target, [stored])
         tx.append_history(target, "create", actor=actor, at=at, before=None, after=[stored])
         tx.insert_photos(rows)
+        _insert_new(tx, extra, actor=actor, at=at)
         if source is not None:
             _apply_effect(tx, source, inspection_effect(source.properties, record.properties),
                           actor=actor, at=at)
@@ -117,13 +122,15 @@ def create(store: Store, layer: str, feature: Feature, *, actor: str,
 
 
 def record_inspection(store: Store, inspection: Feature, *, actor: str,
-                      photos: Sequence[CleanPhoto] = ()) -> Feature:
+                      photos: Sequence[CleanPhoto] = (),
+                      also: Sequence[tuple[str, Feature]] = ()) -> Feature:
     """Store an inspection with its photos and bring its source up to date, in one transaction.
 
     ``last_inspected`` moves forward to the inspection's date when that is
     not earlier, a ``closed_down`` result closes the source, and the
     purifier state seen becomes the source's
-    (:func:`geo.inspections.inspection_effect`).
+    (:func:`geo.inspections.inspection_effect`). ``also`` are further new
+    features stored in the same transaction (the case a violation opens).
 
     Raises
     ------
@@ -132,11 +139,12 @@ def record_inspection(store: Store, inspection: Feature, *, actor: str,
     ValidationError
         When a field breaks the ledger model.
     """
-    return create(store, "inspections", inspection, actor=actor, photos=photos)
+    return create(store, "inspections", inspection, actor=actor, photos=photos, also=also)
 
 
 def create_with_inspection(store: Store, source: Feature,
-                           inspection_properties: Mapping[str, Any], *, actor: str) -> Feature:
+                           inspection_properties: Mapping[str, Any], *, actor: str,
+                           also: Sequence[tuple[str, Feature]] = ()) -> Feature:
     """Store a new source and its first inspection in one transaction: both, or nothing.
 
     The inspection (its ``source_id`` is the new source's) then works on its
@@ -155,6 +163,10 @@ def create_with_inspection(store: Store, source: Feature,
         a ``source_id`` given is replaced by the new source's id.
     actor : str
         Who records them, for the history.
+    also : sequence of (layer, Feature)
+        Further new features stored in the same transaction (the case a
+        patrol opens for a stall still operating; give the source an id
+        for the case's ``source_id`` to name).
 
     Returns
     -------
@@ -183,13 +195,10 @@ def create_with_inspection(store: Store, source: Feature,
     fields = {k: v for k, v in inspection_properties.items() if k != "id"}
     visit = new_record(inspections, Feature(inspection_properties.get("id"),
                                             {**fields, "source_id": record.fid}))
+    extra = _new_records(also)
     at = now_utc()
     with store.transaction() as tx:
-        for layer, new in ((sources, record), (inspections, visit)):
-            _refuse_taken(tx, layer, [new.fid])
-            stored = _stamp(new, version=1, at=at)
-            tx.insert(layer, [stored])
-            tx.append_history(layer, "create", actor=actor, at=at, before=None, after=[stored])
+        _insert_new(tx, [(sources, record), (inspections, visit), *extra], actor=actor, at=at)
         created = _source_of(tx, record.fid, recorded=True)
         _apply_effect(tx, created, inspection_effect(created.properties, visit.properties),
                       actor=actor, at=at)
@@ -205,6 +214,7 @@ def update(
     *,
     expected_version: int | None,
     actor: str,
+    photos: Sequence[CleanPhoto] = (),
 ) -> Feature:
     """Replace the given fields (and the geometry when not None) of one feature.
 
@@ -226,6 +236,8 @@ def update(
         The version the caller changes (None: any).
     actor : str
         Who changes it, for the history.
+    photos : sequence of CleanPhoto
+        A case step's photos, stored with the change (see :func:`photo_key`).
 
     Returns
     -------
@@ -250,10 +262,12 @@ def update(
         if _same(target, before, merged):
             return _feature(before)
         at = now_utc()
+        merged, rows = _with_photos(target, merged, photos, version=_next_version(before))
         after = _stamp(merged, version=_next_version(before), at=at)
         if target.name == "inspections":
             _source_of(tx, str(after.properties["source_id"]))
         tx.update(target, [after])
+        tx.insert_photos(rows)
         tx.append_history(target, "update", actor=actor, at=at, before=[before], after=[after])
         if target.name == "inspections":
             sources = {str(before.properties.get("source_id")), str(after.properties["source_id"])}
@@ -343,7 +357,62 @@ def write_frame(
     return WriteSummary(inserted=len(news), updated=len(changed), deleted=len(gone))
 
 
+def photo_key(fid: str, version: int) -> str:
+    """Return the key a case's photos are stored under: the case and the version its step made.
+
+    Each step of a case (report, handle, verify ...) is one version of it,
+    so the key names the step; the case's ``last_photos`` holds it.
+
+    Examples
+    --------
+    >>> photo_key("C-1", 3)
+    'C-1.v3'
+    """
+    return f"{fid}.v{version}"
+
+
 # -- rules ---------------------------------------------------------------------------------
+
+
+def _new_records(features: Sequence[tuple[str, Feature]]) -> list[tuple[Layer, Record]]:
+    """Validate new features of any layers (ids checked, assigned when None)."""
+    made = []
+    for name, feature in features:
+        layer = get_layer(name)
+        if layer.name == "inspections":  # its effect on its source is create()'s to apply
+            raise ValidationError("an inspection is stored by create or record_inspection, "
+                                  "not alongside another feature", field="also")
+        if feature.id is not None:
+            feature = Feature(validate_id(feature.id), feature.properties, feature.geometry)
+        made.append((layer, new_record(layer, feature)))
+    return made
+
+
+def _insert_new(tx: Transaction, records: Sequence[tuple[Layer, Record]], *, actor: str,
+                at: str) -> None:
+    """Insert validated new records at version 1, each with its create history entry."""
+    for layer, new in records:
+        _refuse_taken(tx, layer, [new.fid])
+        stored = _stamp(new, version=1, at=at)
+        tx.insert(layer, [stored])
+        tx.append_history(layer, "create", actor=actor, at=at, before=None, after=[stored])
+
+
+def _with_photos(layer: Layer, record: Record, photos: Sequence[CleanPhoto], *,
+                 version: int) -> tuple[Record, list[PhotoData]]:
+    """Return the record as it will be stored with ``photos``, and the photos' rows.
+
+    An inspection's photos are keyed by its id; a case's by the step
+    (:func:`photo_key`), which the case's ``last_photos`` names (None for a
+    step without photos). No other layer carries photos.
+    """
+    if layer.name == "cases":
+        key = photo_key(record.fid, version) if photos else None
+        record = record._replace(properties={**record.properties, "last_photos": key})
+        return record, photo_data(key, photos) if key else []
+    if photos and layer.name != "inspections":
+        raise ValidationError("only an inspection or a case carries photos", field="photos")
+    return record, photo_data(record.fid, photos)
 
 
 def _refuse_taken(

@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from geo.errors import ConflictError, InputError, ZonewatchError
+from geo.errors import ConflictError, InputError, NotPermittedError
 from geo.ledger import CASE_STATUSES
 
 __all__ = [
@@ -62,7 +62,7 @@ class TransitionError(ConflictError):
     """The action cannot be taken from the case's present state."""
 
 
-class NotAllowedError(ZonewatchError):
+class NotAllowedError(NotPermittedError):
     """The caller's role may not take this action."""
 
 
@@ -77,6 +77,7 @@ class Step:
     notes: str | None = None
     unit: str | None = None
     passed: bool | None = None
+    photos: str | None = None  # the key the step's photos are stored under, if any
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from geo.errors import InputError
 
-__all__ = ["DEFAULT_TYPES", "EventType", "type_table"]
+__all__ = ["CATEGORY_EVENT_TYPES", "DEFAULT_TYPES", "EventType", "event_type_of", "type_table"]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MAX_LIMIT_H = 24.0 * 366  # a year and a day: longer is a typing slip, not a time limit
@@ -37,6 +37,30 @@ DEFAULT_TYPES: tuple[EventType, ...] = (
     EventType("site_dust", "工地扬尘", "Construction-site dust", 8.0),
     EventType("other", "其他", "Other", 48.0),
 )
+
+
+#: The event type a problem with a source of each category is, in the default table.
+CATEGORY_EVENT_TYPES = {"bbq": "open_air_bbq", "catering": "fume_direct",
+                        "night_market": "open_air_bbq", "construction_site": "site_dust",
+                        "muck_route": "muck_spill"}
+
+
+def event_type_of(category: str | None, table: Mapping[str, EventType]) -> str:
+    """Return the event type of a problem at a source of ``category``, from ``table``.
+
+    The category's usual type when the table has it, else ``other`` when it
+    has that, else the table's first type.
+
+    Examples
+    --------
+    >>> defaults = {t.code: t for t in DEFAULT_TYPES}
+    >>> event_type_of("bbq", defaults), event_type_of("industrial", defaults)
+    ('open_air_bbq', 'other')
+    """
+    usual = CATEGORY_EVENT_TYPES.get(str(category))
+    if usual in table:
+        return str(usual)
+    return "other" if "other" in table else next(iter(table))
 
 
 def type_table(rows: Iterable[Mapping[str, Any]]) -> dict[str, EventType]:

@@ -1,11 +1,13 @@
 """The Zhongyuan District demonstration ledger: building it and loading it into a store.
 
 Modules: ``build`` (the frames and :func:`load_demo`), ``sources``, ``inspections``,
-``zones`` (synthetic zoning) and ``names`` (synthetic shop names and addresses).
+``cases`` (a month of cases run through the case machine), ``zones`` (synthetic
+zoning) and ``names`` (synthetic shop names and addresses).
 Everything here is demonstration data built from ``data/``.
 
 May import: the domain modules of ``geo`` (``crs``, ``ledger``, ``errors``, ``writes``,
-``store.base``); nothing in ``geo`` imports this package except the CLI and tests.
+``store.base``, ``cases.machine``, ``cases.types``); nothing in ``geo`` imports this
+package except the CLI and tests.
 """
 
 from geo.demo.build import (

@@ -117,3 +117,60 @@ def test_overdue_comes_with_the_deadline(store: Store) -> None:
     state = case_state(sent)
     assert not state.is_overdue(now + dt.timedelta(seconds=3))
     assert state.is_overdue(now + dt.timedelta(seconds=4))
+
+
+def test_each_step_keeps_its_own_photos(store: Store) -> None:
+    from geo.photos import clean_photo
+    from tests._support.images import jpeg, png
+
+    _grid(store)
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK,
+                       photos=[clean_photo(jpeg())])
+    _walk(store, case.id, ("file", {}), ("dispatch", {"unit": "中队"}),
+          ("handle", {"photos": [clean_photo(png()), clean_photo(jpeg())]}))
+    keys = [step.photos for step in timeline(store, case.id)]
+    assert keys == [f"{case.id}.v1", None, None, f"{case.id}.v4"]
+    stored = store.photos.of_inspections([k for k in keys if k])
+    assert [len(stored[k]) for k in keys if k] == [1, 2]
+    assert [p.media_type for p in stored[f"{case.id}.v4"]] == ["image/png", "image/jpeg"]
+
+
+def test_a_step_that_loses_the_race_stores_no_photo(store: Store) -> None:
+    from geo.photos import clean_photo
+    from tests._support.images import jpeg
+
+    _grid(store)
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0, types=QUICK)
+    _walk(store, case.id, ("file", {}))
+    with pytest.raises(VersionMismatchError):
+        act_on_case(store, case.id, "dispatch", actor="中心", role="admin", types=QUICK,
+                    expected_version=1, unit="中队", at=T0 + dt.timedelta(seconds=5),
+                    photos=[clean_photo(jpeg())])
+    assert store.photos.of_inspections([f"{case.id}.v3"]).get(f"{case.id}.v3", []) == []
+
+
+def test_the_stores_own_type_table_serves_and_keeps_types_in_use(store: Store) -> None:
+    from geo.cases import save_types, stored_types
+
+    assert stored_types(store)["open_air_bbq"].limit_h == 2.0  # none saved: the defaults
+    _grid(store)
+    mine = type_table([{"code": "bbq", "name_zh": "露天烧烤", "limit_h": "1.5"},
+                       {"code": "dust", "name_zh": "扬尘", "name_en": "Dust", "limit_h": 8}])
+    assert save_types(store, mine, actor="管理员") == 2
+    assert stored_types(store) == mine
+    case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0)
+    done = _walk_default(store, case.id)
+    assert done.properties["deadline"] == "2026-11-03T13:30:02.000Z"  # dispatched +2 s, 1.5 h
+    with pytest.raises(InputError, match="open_air_bbq"):  # the defaults no longer serve
+        report_case(store, event_type="open_air_bbq", point=HERE, actor="巡查员", at=T0)
+    with pytest.raises(InputError, match=r"bbq \(1\)"):
+        save_types(store, type_table([{"code": "dust", "name_zh": "扬尘", "limit_h": 8}]),
+                   actor="管理员")
+    assert stored_types(store) == mine
+
+
+def _walk_default(store: Store, fid: str) -> Feature:
+    for k, (action, kwargs) in enumerate((("file", {}), ("dispatch", {"unit": "中队"})), 1):
+        feature = act_on_case(store, fid, action, actor="中心", role="dispatcher",
+                              at=T0 + dt.timedelta(seconds=k), **kwargs)
+    return feature
