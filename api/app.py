@@ -85,6 +85,9 @@ def _include_routes(app: FastAPI) -> None:
     from api.auth import protect_reads
     from api.pages import (
         admin_users,
+        case_list,
+        case_pages,
+        case_report,
         import_page,
         inspection_edit,
         inspection_list,
@@ -96,6 +99,8 @@ def _include_routes(app: FastAPI) -> None:
         source_pages,
         station_pages,
     )
+    from api.routes import case_reports as case_report_routes
+    from api.routes import cases as case_routes
     from api.routes import docs, edits, features, history, imports, inspections, radius
     from api.routes import maps as map_routes
     from api.routes import reports as report_routes
@@ -104,12 +109,14 @@ def _include_routes(app: FastAPI) -> None:
     # one rule for every route, before any value reaches a store (both stores answer alike)
     app.router.dependencies.append(Depends(refuse_nul_params))
     app.include_router(edits.router)
+    app.include_router(case_routes.router)  # /cases/types before any /cases/{id} page
     app.include_router(history.router)
     app.include_router(inspections.router)
     app.include_router(imports.router)
     app.include_router(features.router)
     app.include_router(radius.router)
     app.include_router(report_routes.router)
+    app.include_router(case_report_routes.router)
     app.include_router(map_routes.router)
     app.include_router(docs.router)
     app.include_router(signin.router)
@@ -123,3 +130,6 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(inspection_edit.router)
     app.include_router(station_pages.router)  # /stations/new before /stations/{sid}
     app.include_router(source_pages.router)  # after every fixed /ledger/... path
+    app.include_router(case_list.router)
+    app.include_router(case_report.router)  # /cases/new before the /cases/{fid} page
+    app.include_router(case_pages.router)

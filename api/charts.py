@@ -33,11 +33,13 @@ def _svg(width: int, height: int, title: str, body: list[str], css_class: str) -
 
 def bar_chart(
     items: Sequence[tuple[str, int | float]], *, title: str, width: int = 640,
-    bar_height: int = 18, label_width: int = 150,
+    bar_height: int = 18, label_width: int = 150, peak: float | None = None,
 ) -> Markup:
     """Return a horizontal bar chart of (label, value) pairs as SVG.
 
     Each bar is labelled with its value; a scale of zero values draws no bars.
+    ``peak`` is the value of a full-length bar (default: the largest value;
+    100 for percentages, so 80 % draws four fifths).
 
     Examples
     --------
@@ -46,7 +48,7 @@ def bar_chart(
     """
     gap, top = 6, 28
     height = top + len(items) * (bar_height + gap) + 8
-    peak = max((float(v) for _, v in items), default=0.0) or 1.0
+    peak = peak or max((float(v) for _, v in items), default=0.0) or 1.0
     span = width - label_width - 60
     body = [_text(0, 16, title, size=14, weight="bold")]
     for i, (label, value) in enumerate(items):

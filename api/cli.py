@@ -6,36 +6,29 @@ Exit codes: 0 ok, 1 bad input or data (the message says what and where),
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.cli_cases import case_app
+from api.cli_support import StoreOpt, err, out
+from api.cli_support import domain_errors as _domain_errors
+from api.cli_support import opened as _opened
+from api.cli_support import say as _say
 from api.settings import Settings
-from geo.errors import ImportRejectedError, ZonewatchError
-from geo.store import Store, open_store
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Zonewatch: pollution sources within the radius of air-quality monitoring points.",
 )
-out = Console()
-err = Console(stderr=True)
-
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="A .gpkg path or postgresql:// URL (default: ZONEWATCH_STORE)."),
-]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class WriteModeChoice(StrEnum):
@@ -63,45 +56,8 @@ class RoleChoice(StrEnum):
 
     VIEWER = "viewer"
     EDITOR = "editor"
+    DISPATCHER = "dispatcher"
     ADMIN = "admin"
-
-
-def _domain_errors(func: F) -> F:
-    """Turn Zonewatch errors and file-system errors into one line on stderr, exit code 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ImportRejectedError as exc:
-            _error(str(exc))
-            for row in exc.rows:
-                err.print(f"  row {row.row}: {row.reason}", highlight=False, markup=False)
-            raise typer.Exit(1) from None
-        except ZonewatchError as exc:
-            _error(str(exc))
-            raise typer.Exit(1) from None
-        except OSError as exc:  # a missing folder, no permission, a full disk
-            _error(_os_message(exc))
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _error(message: str) -> None:
-    # One unwrapped line, and the message's own brackets are text, not Rich markup.
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-
-
-def _say(message: str) -> None:
-    # File names stay whole (no wrapping) and their brackets are text, not Rich markup.
-    out.print(message, highlight=False, markup=False, soft_wrap=True)
-
-
-def _os_message(exc: OSError) -> str:
-    if exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc)
 
 
 def _check_radius(radius_m: float | None) -> None:
@@ -110,17 +66,6 @@ def _check_radius(radius_m: float | None) -> None:
 
     if radius_m is not None:
         check_radius_m(radius_m, max_m=Settings().max_radius_m, what="--radius-m")
-
-
-@contextmanager
-def _opened(store_url: str | None, *, create: bool = False) -> Iterator[Store]:
-    """Open the store; only commands that fill a store (demo, import, serve) may create one."""
-    settings = Settings() if store_url is None else Settings(store=store_url)
-    store = open_store(settings.store, create=create, pg_schema=settings.pg_schema)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _check_output(path: Path) -> None:
@@ -235,9 +180,11 @@ def import_(
     store: StoreOpt = None,
 ) -> None:
     """Import a file into a layer: every row or none."""
+    from api.case_items import refuse_generic_write
     from geo.io.importer import import_file
     from geo.io.readers import check_input_path
 
+    refuse_generic_write(layer)  # cases change only through the case loop
     check_input_path(file)  # before the store is opened, which may create it
     with _opened(store, create=True) as opened, _progress(f"checking {file.name}") as progress:
         report = import_file(
@@ -410,6 +357,7 @@ def token_revoke(
 user_app = typer.Typer(no_args_is_help=True,
                        help="Staff accounts for the browser: add, list, disable, passwords.")
 app.add_typer(user_app, name="user")
+app.add_typer(case_app, name="case")  # api/cli_cases.py: case list, show, types
 PasswordStdin = Annotated[bool, typer.Option(
     "--password-stdin", help="Read the password from the first line of stdin (for scripts).")]
 

@@ -1,15 +1,18 @@
 """The OGC API collections Zonewatch serves and how to read each one.
 
-``sources``, ``stations`` and ``inspections`` are stored layers; ``zones``
-is derived (each station's radius circle) and read-only.
+``sources``, ``stations``, ``inspections`` and ``cases`` are stored layers
+(cases read-only here: :mod:`api.case_items`); ``zones`` is derived (each
+station's radius circle) and read-only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
+from api.case_items import CASE_FILTERS, with_case_fields
 from geo.errors import NotFoundError
 from geo.ledger import CATEGORIES, STATUSES
 from geo.priority import join_derived
@@ -57,6 +60,16 @@ COLLECTIONS: dict[str, Collection] = {
             ("source_id", "result", "round"),
         ),
         Collection(
+            "cases", "案件", "Cases",
+            "Cases of the case loop (reported, filed, dispatched, handled, verified, closed; "
+            "or rejected): event_type, channel, status, the responsible unit, deadline, "
+            "rework. Each carries the derived overdue (open and past its deadline now) and "
+            "rework_count. Read-only here: cases change only through POST /cases and "
+            "POST /cases/{id}/actions.",
+            "cases",
+            (*CASE_FILTERS, "overdue"),
+        ),
+        Collection(
             "zones", "监测点半径范围", "Radius zones",
             "Each monitoring point's radius as a geodesic circle polygon (display only).",
             None,
@@ -98,6 +111,8 @@ def page_frame(
         bbox=query.bbox, filters=query.filters, ids=query.ids))
     if collection.id == "sources" and len(frame):
         frame = with_derived(store, frame)
+    if collection.id == "cases":
+        frame = with_case_fields(frame, now=dt.datetime.now(dt.UTC))
     return frame, matched
 
 

@@ -44,6 +44,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (geo_errors.CoordinateError, 400, "Invalid coordinates"),
     (geo_errors.InputError, 400, "Bad request"),
     (geo_errors.NotFoundError, 404, "Not found"),
+    (geo_errors.NotPermittedError, 403, "Forbidden"),
     (geo_errors.VersionMismatchError, 412, "Precondition failed"),
     (geo_errors.DuplicateIdError, 409, "Conflict"),
     (geo_errors.ConflictError, 409, "Conflict"),

@@ -8,10 +8,11 @@ bounded however many features are exported.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ __all__ = [
     "FEATURE_FORMATS",
     "GEOJSON",
     "PAGE_FORMATS",
+    "XLSX",
     "VaryOnAccept",
     "export_response",
+    "report_file_response",
     "json_response",
     "pick_format",
     "stream_feature_collection",
@@ -39,6 +42,7 @@ __all__ = [
 ]
 
 GEOJSON = "application/geo+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_FORMATS = ("json", "html")
 #: ``f=`` values for feature results: json, html and every export format.
 FEATURE_FORMATS = ("json", "html", "csv", "gpkg", "shp", "kml", "fgb", "xlsx")
@@ -132,6 +136,24 @@ def export_response(
 
 
 _FEATURES_PER_CHUNK = 1000
+
+
+def report_file_response(
+    fmt: str, name: str, *, csv_text: Callable[[], str],
+    write_xlsx: Callable[[io.BytesIO], None],
+) -> Response:
+    """Answer a report as a downloaded ``name.csv`` or ``name.xlsx`` (``fmt``).
+
+    ``csv_text`` returns the CSV (with its BOM); ``write_xlsx`` writes the
+    workbook into the buffer it is given.
+    """
+    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    if fmt == "csv":
+        return Response(csv_text().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers=disposition)
+    buffer = io.BytesIO()
+    write_xlsx(buffer)
+    return Response(buffer.getvalue(), media_type=XLSX, headers=disposition)
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -28,8 +28,9 @@ from pydantic.json_schema import models_json_schema
 from api.collections import COLLECTIONS
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS
+from geo.cases.machine import ACTIONS
 from geo.io.writers import EXPORT_FORMATS
-from geo.ledger import INSPECTION_RESULTS, MAX_ROUND
+from geo.ledger import CASE_CHANNELS, CASE_STATUSES, INSPECTION_RESULTS, MAX_ROUND
 
 __all__ = [
     "BBOX",
@@ -377,6 +378,77 @@ class InspectionInput(_Open):
     notes: str | None = None
 
 
+# -- cases (api.routes.cases) -------------------------------------------------------------
+
+
+class CaseInput(BaseModel):
+    """A case to report: its event type, where (lon, lat in ``crs``) and what was seen."""
+
+    model_config = ConfigDict(extra="forbid")  # status, unit, deadline...: the loop sets them
+
+    event_type: str = Field(description="An event type code (GET /cases/types)")
+    lon: float
+    lat: float
+    crs: str | None = Field(default=None, description="wgs84 (default), cgcs2000, gcj02, "
+                                                      "bd09 or EPSG:n")
+    channel: str | None = Field(default=None, json_schema_extra={"enum": list(CASE_CHANNELS)})
+    description: str | None = None
+    source_id: str | None = Field(default=None, description="The ledger source it is about")
+    address: str | None = None
+
+
+class CaseAction(BaseModel):
+    """One step of the case loop; the caller's role decides whether it may take it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(json_schema_extra={"enum": list(ACTIONS)})
+    unit: str | None = Field(default=None, description="The responsible unit (dispatch)")
+    passed: bool | None = Field(default=None, description="The check's outcome (verify)")
+    notes: str | None = Field(default=None, description="Free text; the reason of a reject")
+
+
+class CaseFeature(Feature):
+    """A case as GeoJSON, with the actions the caller may take on it now."""
+
+    allowed_actions: list[str]
+
+
+class CaseStep(_Open):
+    """One step of a case's timeline (``at``: ISO 8601 UTC)."""
+
+    action: str
+    status: str = Field(json_schema_extra={"enum": list(CASE_STATUSES)})
+    actor: str
+    at: str
+    notes: str | None = None
+    unit: str | None = None
+    passed: bool | None = None
+
+
+class CaseTimeline(_Open):
+    """Every step of one case, oldest first."""
+
+    id: str
+    status: str
+    timeline: list[CaseStep]
+
+
+class EventTypeRecord(BaseModel):
+    """One event type and its time limit in hours, counted from dispatch."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    limit_h: float
+
+
+class EventTypes(_Open):
+    """The event type table in force."""
+
+    types: list[EventTypeRecord]
+
+
 #: Every model the document names, as ``#/components/schemas/<class name>``.
 MODELS: tuple[type[BaseModel], ...] = (
     Link, Geometry, Feature, FeatureCollection, RadiusQuery, RadiusFeatureCollection,
@@ -384,7 +456,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     Problem, RejectedRow, ImportRejection, WriteCounts, ImportReport, HistoryEntry,
     FeatureHistory, InspectionRecord, SourceInspections, CommunityProgress,
     CampaignProgress, ReportColumn, ReportView, Report, MapData, FeatureInput, FeaturePatch,
-    InspectionInput,
+    InspectionInput, CaseInput, CaseAction, CaseFeature, CaseStep, CaseTimeline,
+    EventTypeRecord, EventTypes,
 )
 
 
@@ -415,7 +488,8 @@ _ERRORS: dict[int, str] = {
     401: "No valid bearer token (a missing, unknown or revoked one)",
     403: "The token's role may not do this",
     404: "Unknown collection, feature or record",
-    409: "Conflict: the id is taken, or belonged to a deleted feature",
+    409: "Conflict: the id is taken, or belonged to a deleted feature; or the case is not "
+         "in the state the action needs",
     411: "Length required: an upload needs a Content-Length header",
     412: "Precondition failed: If-Match is not the ETag of the stored version",
     413: "The body is larger than the max_upload_bytes setting",

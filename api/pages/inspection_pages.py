@@ -5,7 +5,8 @@ unless the round page sends another), the date (today, Beijing time), the
 result, the purifier state seen, notes and up to five JPEG or PNG photos
 (re-encoded without EXIF by :func:`geo.photos.clean_photo`). Photos are
 checked before anything is written, and the inspection and its photos are
-stored in one transaction.
+stored in one transaction, with the case a violation opens when the
+inspector ticks "report a case" (then the answer is the case's page).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from api.deps import get_settings, get_store
 from api.html import render
 from api.sessions import checked_form
 from geo import writes
+from geo.cases import case_at_source
 from geo.errors import ValidationError
 from geo.forms import INSPECTION_FORM_FIELDS, FormErrors, inspection_from_form
 from geo.inspections.rounds import current_round
 from geo.ledger import INSPECTION_RESULTS, PURIFIER_STATES, Feature, bureau_today
 from geo.photos import MAX_PHOTOS, CleanPhoto, clean_photo
+from geo.store.base import Store
 
 __all__ = ["router"]
 
@@ -69,7 +72,7 @@ async def record_inspection(request: Request, fid: str) -> Response:
     """Store the inspection and its photos; 422 with the form again when something is wrong."""
     form = await checked_form(request)
     caller = require_role(request, "editor")
-    values = {name: str(form.get(name) or "") for name in INSPECTION_FORM_FIELDS}
+    values = {name: str(form.get(name) or "") for name in (*INSPECTION_FORM_FIELDS, "open_case")}
     try:
         photos = await _photos(form, get_settings(request).photo_max_bytes)
     except FormErrors as exc:
@@ -86,14 +89,27 @@ def _record(request: Request, caller: Caller, fid: str, values: dict[str, str],
         properties = inspection_from_form(values, source_id=fid)
         cleaned: list[CleanPhoto] = [clean_photo(data, name=name, max_bytes=limit)
                                      for name, data in photos]
+        case = _violation_case(store, caller, source, properties, values)
         writes.record_inspection(store, Feature(None, properties), actor=caller.actor,
-                                 photos=cleaned)
+                                 photos=cleaned, also=[("cases", case)] if case else ())
     except FormErrors as exc:
         return _form_page(request, source, values, errors=exc.errors, status_code=422)
     except ValidationError as exc:
         return _form_page(request, source, values, status_code=422,
                           errors={exc.field or "notes": str(exc)})
+    if case is not None:  # on to the case: the centre files it from there
+        return RedirectResponse("/cases/" + quote(str(case.id), safe=""), status_code=303)
     return RedirectResponse("/ledger/" + quote(fid, safe="") + "#inspections", status_code=303)
+
+
+def _violation_case(store: Store, caller: Caller, source: Feature, inspection: dict[str, Any],
+                    values: dict[str, str]) -> Feature | None:
+    """Return the case a violation opens when the inspector asked for one, else None."""
+    if not values.get("open_case") or inspection.get("result") != "violation":
+        return None
+    seen = str(inspection.get("notes") or "").strip() or "检查发现违规"
+    return case_at_source(store, source, actor=caller.actor, channel="inspection",
+                          description=seen)
 
 
 def _photo_response(request: Request, photo_id: str, *, thumbnail: bool) -> Response:

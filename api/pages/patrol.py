@@ -10,7 +10,9 @@ status, last inspection, open priority targets marked. Editors get one
 large button per open source, ``POST /patrol/{id}/shut`` (an inspection
 today, result ``closed_down``, which closes the source), and one for a new
 open-air barbecue stall where they stand, ``POST /patrol/new-stall`` (the
-source and its inspection in one transaction). Both return to the same list
+source and its inspection in one transaction; a stall still trading also
+opens a case in that transaction unless the officer unticks it), and one
+to report a case at a source, ``POST /patrol/{id}/case``. All return to the same list
 (303) with a confirmation line. The list is cut at ``limit`` (50 by default,
 at most 200) with a "more" link, so the page stays small on a slow link.
 """
@@ -30,12 +32,14 @@ from api.deps import get_store
 from api.html import page_lang, render
 from api.sessions import checked_form
 from geo import writes
+from geo.cases import case_at_source
 from geo.errors import NotFoundError, ValidationError
 from geo.forms import FormErrors, source_from_form
 from geo.inspections.rounds import current_round
-from geo.ledger import Feature, bureau_today
+from geo.ledger import SOURCES, Feature, bureau_today
 from geo.patrol import DEFAULT_LIMIT, MAX_LIMIT, Position, patrol_position, sources_near
 from geo.store.base import Store
+from geo.store.records import new_id
 
 __all__ = ["DEFAULT_STALL_NAME", "WORDS", "router", "words"]
 
@@ -47,7 +51,9 @@ POSITION_LABELS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 STALL_RESULTS = ("violation", "closed_down")
 #: The name a new stall gets when the officer types none (stored text: the bureau's language).
 DEFAULT_STALL_NAME = "露天烧烤摊点（巡查发现）"
-_DONE = ("shut", "new", "already")
+_DONE = ("shut", "new", "already", "case")
+#: What the officer saw, as the case's description when they typed nothing.
+_CASE_SEEN = {"stall": "巡查发现露天烧烤摊点仍在经营", "source": "巡查发现问题"}
 _MORE_STEP = 50
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many to list")]
 
@@ -70,6 +76,8 @@ WORDS: dict[str, dict[str, str]] = {
         "read_only": "当前账号只能查看；登记取缔或新摊点需要编辑权限。",
         "sign_in_to_record": "登录后可登记取缔或新摊点。",
         "stall_notes": "现场情况", "fix": "请修改标红的栏目。",
+        "open_case": "仍在经营时同时上报案件（派遣处置）", "report_case": "上报案件",
+        "done_case": "已上报案件 {case}：{name}。", "open_case_page": "查看案件",
     },
     "en": {
         "title": "Night patrol", "locate": "Locate me", "relocate": "Locate me again",
@@ -89,6 +97,9 @@ WORDS: dict[str, dict[str, str]] = {
         "read_only": "This account may only look; recording needs an editor.",
         "sign_in_to_record": "Sign in to record shut-downs and new stalls.",
         "stall_notes": "What was seen", "fix": "Fix the fields marked in red.",
+        "open_case": "When still trading, also report a case (to be dispatched)",
+        "report_case": "Report a case", "done_case": "Case {case} reported: {name}.",
+        "open_case_page": "Open the case",
     },
 }
 
@@ -111,16 +122,18 @@ def _patrol_href(position: Position | None, limit: int, **extra: str) -> str:
     return "/patrol" + ("?" + urlencode(query) if query else "")
 
 
-def _notice(store: Store, done: str | None, sid: str | None) -> dict[str, str] | None:
-    """Return the confirmation line's kind and the source it names (None: no line)."""
+def _notice(store: Store, done: str | None, sid: str | None,
+            case: str | None = None) -> dict[str, str] | None:
+    """Return the confirmation line's kind, the source it names and a case opened with it."""
     if done not in _DONE or not sid:
         return None
     try:
         source = store.get("sources", sid)
+        opened = store.get("cases", case).id if case else None
     except NotFoundError:
         return None
     name = str(source.properties.get("name") or sid)
-    return {"kind": done, "id": sid, "name": name,
+    return {"kind": done, "id": sid, "name": name, "case": opened or "",
             "result": "closed_down" if source.properties.get("status") == "closed"
             else "violation"}
 
@@ -147,7 +160,8 @@ def _position_values(fields: Mapping[str, Any]) -> dict[str, str]:
 
 @router.get("/patrol")
 def patrol_page(request: Request, limit: LimitParam = DEFAULT_LIMIT,
-                done: str | None = None, sid: str | None = None) -> Response:
+                done: str | None = None, sid: str | None = None,
+                case: str | None = None) -> Response:
     """Show the sources around a position, nearest first; without one, how to give it."""
     values = _position_values(request.query_params)
     try:
@@ -156,7 +170,7 @@ def patrol_page(request: Request, limit: LimitParam = DEFAULT_LIMIT,
         return _page(request, None, limit=limit, values=values, errors=exc.errors,
                      status_code=422)
     return _page(request, position, limit=limit, values=values,
-                 notice=_notice(get_store(request), done, sid))
+                 notice=_notice(get_store(request), done, sid, case))
 
 
 def _limit_of(form: Mapping[str, Any]) -> int:
@@ -170,12 +184,17 @@ def _today_inspection(store: Store, caller: Caller, result: str) -> dict[str, ob
             "round": current_round(store.read("inspections"))}
 
 
+async def _patrol_post(request: Request) -> tuple[Caller, Position | None, int]:
+    """Return who posts one of the list's buttons (an editor, CSRF checked), where, how many."""
+    form = await checked_form(request)
+    caller = require_role(request, "editor")
+    return caller, patrol_position(_position_values(form)), _limit_of(form)
+
+
 @router.post("/patrol/{fid}/shut")
 async def shut_source(request: Request, fid: str) -> Response:
     """Record that the source was found operating and shut down; back to the same list."""
-    form = await checked_form(request)
-    caller = require_role(request, "editor")
-    position, limit = patrol_position(_position_values(form)), _limit_of(form)
+    caller, position, limit = await _patrol_post(request)
 
     def shut() -> Response:
         store = get_store(request)
@@ -195,7 +214,8 @@ async def new_stall(request: Request) -> Response:
     form = await checked_form(request)
     caller = require_role(request, "editor")
     values = {**_position_values(form),
-              **{k: str(form.get(k) or "").strip() for k in ("name", "notes", "result")}}
+              **{k: str(form.get(k) or "").strip()
+                 for k in ("name", "notes", "result", "open_case")}}
     return await run_in_threadpool(_record_stall, request, caller, values, _limit_of(form))
 
 
@@ -211,9 +231,11 @@ def _record_stall(request: Request, caller: Caller, values: dict[str, str],
         stall = _stall_source(values, position)
         if values["result"] not in STALL_RESULTS:
             raise FormErrors({"result": f"result must be one of {', '.join(STALL_RESULTS)}"})
+        case = _stall_case(store, caller, stall, values)
         stored = writes.create_with_inspection(
             store, stall, {**_today_inspection(store, caller, values["result"]),
-                           "notes": values["notes"] or None}, actor=caller.actor)
+                           "notes": values["notes"] or None}, actor=caller.actor,
+            also=[("cases", case)] if case else ())
     except FormErrors as exc:
         return _page(request, position, limit=limit, values=values, errors=exc.errors,
                      status_code=422)
@@ -221,7 +243,39 @@ def _record_stall(request: Request, caller: Caller, values: dict[str, str],
         field = exc.field if exc.field in ("name", "notes") else "name"
         return _page(request, position, limit=limit, values=values, status_code=422,
                      errors={field: str(exc)})
-    return RedirectResponse(_patrol_href(position, limit, done="new", sid=str(stored.id)), 303)
+    extra = {"case": str(case.id)} if case else {}
+    return RedirectResponse(_patrol_href(position, limit, done="new", sid=str(stored.id),
+                                         **extra), 303)
+
+
+def _stall_case(store: Store, caller: Caller, stall: Feature,
+                values: Mapping[str, str]) -> Feature | None:
+    """Return the case a stall still trading opens when the officer asked for one, else None.
+
+    The stall has its id already (:func:`_stall_source`), so the case can
+    name it: both are stored in one transaction with the stall's inspection.
+    """
+    if values["result"] != "violation" or not values.get("open_case"):
+        return None
+    return case_at_source(store, stall, actor=caller.actor, channel="patrol",
+                          description=values.get("notes") or _CASE_SEEN["stall"])
+
+
+@router.post("/patrol/{fid}/case")
+async def report_source_case(request: Request, fid: str) -> Response:
+    """Report a case at a source found with a problem; back to the same list, the case named."""
+    caller, position, limit = await _patrol_post(request)
+
+    def report() -> Response:
+        store = get_store(request)
+        source = store.get("sources", fid)
+        case = case_at_source(store, source, actor=caller.actor, channel="patrol",
+                              description=_CASE_SEEN["source"])
+        stored = writes.create(store, "cases", case, actor=caller.actor)
+        return RedirectResponse(_patrol_href(position, limit, done="case", sid=fid,
+                                             case=str(stored.id)), 303)
+
+    return await run_in_threadpool(report)
 
 
 def _stall_source(values: Mapping[str, str], position: Position | None) -> Feature:
@@ -231,4 +285,4 @@ def _stall_source(values: Mapping[str, str], position: Position | None) -> Featu
     fields = {"name": values["name"] or DEFAULT_STALL_NAME, "category": "bbq",
               "status": "operating", **position.params()}
     properties, geometry = source_from_form(fields)
-    return Feature(None, properties, geometry)
+    return Feature(new_id(SOURCES), properties, geometry)  # an id now: a case may name it

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 import geo.writes
 from api.auth import EditorDep, actor_of
+from api.case_items import refuse_generic_write
 from api.collections import COLLECTIONS, get_collection, with_derived
 from api.deps import SettingsDep, StoreDep
 from api.etags import etag_for, expected_version, header_id
@@ -157,8 +158,14 @@ register_url_convertor("stored", _StoredCollection())
 
 
 def _editable(cid: CollectionId) -> str:
-    """Return ``cid`` when it names a collection (NotFoundError, 404, otherwise)."""
-    return get_collection(cid).id
+    """Return ``cid`` when it names a collection that takes these writes.
+
+    NotFoundError (404) for no such collection; NotPermittedError (403) for
+    cases, which change only through the case loop (:mod:`api.routes.cases`).
+    """
+    target = get_collection(cid).id
+    refuse_generic_write(target)
+    return target
 
 
 # Declared before the token and the body: an unknown collection is 404 whatever is sent.

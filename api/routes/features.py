@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import html
+from api.case_items import event_type_filter, narrow_cases
 from api.collections import COLLECTIONS, Collection, get_collection, page_frame, with_derived
 from api.deps import StoreDep
 from api.pages.home import home_page
-from api.params import parse_bbox, parse_datetime, refuse_unknown_params
+from api.params import parse_bbox, refuse_unknown_params
 from api.responses import FEATURE_FORMATS, GEOJSON, PAGE_FORMATS, export_response, json_response
 from api.responses import pick_format as _pick
 from api.routes.history import as_of_page
@@ -32,6 +33,7 @@ from api.schemas import (
     read_extra,
 )
 from api.schemas import Collection as CollectionDoc
+from geo.errors import InputError
 from geo.io.writers import iter_features
 from geo.ledger import MAX_ROUND
 from geo.store import Query as StoreQuery
@@ -57,7 +59,7 @@ FormatFeatures = Annotated[
           "xlsx.", json_schema_extra=enum_of(FEATURE_FORMATS)),
 ]
 CollectionId = Annotated[str, Path(description="Collection id: sources, stations, inspections, "
-                                   "zones.", json_schema_extra=enum_of(COLLECTION_IDS))]
+                                   "cases, zones.", json_schema_extra=enum_of(COLLECTION_IDS))]
 
 
 def _base(request: Request) -> str:
@@ -196,7 +198,7 @@ def collection(
 
 _ITEM_PARAMS = {"f", "bbox", "limit", "offset", "datetime", "category", "status", "community",
                 "grid", "subdistrict", "priority", "level", "source_id", "result", "round",
-                "as_of"}
+                "as_of", "event_type", "type", "channel", "unit", "overdue"}
 
 
 @router.get(
@@ -216,11 +218,14 @@ def items(
         ge=0, le=MAX_STORE_INT, description="Features to skip (paging); past the end: no features"
     )] = 0,
     datetime: Annotated[str | None, Query(
-        description="RFC 3339 date-time or interval (start/end, '..' for open). Checked, "
+        description="RFC 3339 date-time or interval (start/end, '..' for open). Cases: "
+                    "reported_at in it (a bare date: that whole UTC day); elsewhere checked, "
                     "but selects every feature: ledger features have no temporal geometry")
     ] = None,
     category: Annotated[str | None, Query(description="Source category, e.g. catering")] = None,
-    status: Annotated[str | None, Query(description="operating, rectifying or closed")] = None,
+    status: Annotated[str | None, Query(
+        description="Sources: operating, rectifying or closed; cases: reported, filed, "
+                    "dispatched, handled, verified, closed or rejected")] = None,
     community: Annotated[str | None, Query(description="Community (社区) name")] = None,
     grid: Annotated[str | None, Query(description="Grid cell (网格) name")] = None,
     subdistrict: Annotated[str | None, Query(description="Subdistrict (街道) name")] = None,
@@ -233,18 +238,28 @@ def items(
         ge=1, le=MAX_ROUND, description=f"Inspection round, 1 to {MAX_ROUND}")] = None,
     as_of: Annotated[str | None, Query(
         description="YYYY-MM-DD: the ledger as it stood at the end of that day (UTC)")] = None,
+    event_type: Annotated[str | None, Query(description="Case event type code")] = None,
+    type_: Annotated[str | None, Query(alias="type", description="Alias of event_type")] = None,
+    channel: Annotated[str | None, Query(description="Case channel, e.g. patrol")] = None,
+    unit: Annotated[str | None, Query(description="Responsible unit of a case")] = None,
+    overdue: Annotated[bool | None, Query(
+        description="Only cases open and past their deadline now (true), or the others")] = None,
     f: FormatFeatures = None,
 ) -> Response:
     """Features of a collection, filtered and paged, with next/prev links."""
     refuse_unknown_params(request, _ITEM_PARAMS)
     fmt = _pick(request, f, allowed=FEATURE_FORMATS)
     target = get_collection(cid)
-    parse_datetime(datetime)
     given = {"category": category, "status": status, "community": community, "grid": grid,
              "subdistrict": subdistrict, "level": level, "source_id": source_id,
-             "result": result, "round": round}
+             "result": result, "round": round, "channel": channel, "unit": unit,
+             "event_type": event_type_filter(event_type, type_)}
     filters = _collection_filters(target, given, priority)
     query = StoreQuery(bbox=parse_bbox(bbox), filters=filters, limit=limit, offset=offset)
+    if as_of is not None and target.id == "cases" and (overdue, datetime) != (None, None):
+        raise InputError("as_of cannot be combined with overdue or datetime on cases")
+    query = narrow_cases(store, target.id, query, overdue=overdue, datetime_text=datetime,
+                         now=dt.datetime.now(dt.UTC))
     frame, matched = (page_frame(store, target, query, priority=priority) if as_of is None
                       else as_of_page(store, target, query, priority=priority, as_of=as_of))
     if fmt not in PAGE_FORMATS:

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import EditorDep, actor_of
+from api.case_items import refuse_generic_write
 from api.deps import SettingsDep, StoreDep
 from api.responses import json_response
 from api.schemas import UPLOAD_BODY, ImportRejection, answers, write_extra
@@ -53,6 +54,7 @@ async def import_upload(
     and the declared size are checked before the body is read (401/403,
     411 without Content-Length, 413 above ``max_upload_bytes``).
     """
+    refuse_generic_write(layer)  # before the body is read: cases go through the case loop
     check_declared_size(request, settings.max_upload_bytes)
     with upload_folder() as folder:
         async with request.form(max_files=1, max_fields=0) as form:

@@ -7,7 +7,6 @@ headers and labels, Chinese staying the default.
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api import charts, html
 from api.deps import SettingsDep, StoreDep
 from api.params import refuse_unknown_params
-from api.responses import json_response, pick_format
+from api.responses import XLSX, json_response, pick_format, report_file_response
 from api.schemas import Report as ReportDoc
 from api.schemas import answers, read_extra
 from geo.ledger_table import local_time
@@ -45,7 +44,6 @@ from geo.reports.words import text
 router = APIRouter(tags=["Reports"], default_response_class=Response)
 
 REPORT_FORMATS = ("json", "html", "csv", "xlsx")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BREAKDOWN_LABELS = {"category": "类别", "status": "状态", "community": "社区", "grid": "网格",
                     "station": "监测点"}
 #: The page's own words (links, charts); the report's words are geo.reports.words.
@@ -53,7 +51,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "page_title": "污染源台账报表", "by": "统计口径：按{label}",
         "source": "数据来源：Zonewatch 台账", "demo": "（含演示数据）", "group": "分组：",
-        "download": "下载：", "on_map": "在地图上查看", "links": "链接", "map": "地图",
+        "download": "下载：", "on_map": "在地图上查看", "case_figures": "案件办理统计排名",
+        "links": "链接", "map": "地图",
         "report": "报表", "blank_unit": "（空白，手工填写）",
         "gauge_catering": "餐饮油烟净化使用率", "gauge_market": "夜市油烟净化安装率",
         "bar_stations": "各监测点重点管控污染源数（半径内未关停）",
@@ -64,6 +63,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "page_title": "Ledger report", "by": "Breakdown: by {label}",
         "source": "Source: Zonewatch ledger", "demo": "(includes demonstration data)",
         "group": "Group by: ", "download": "Download: ", "on_map": "View on the map",
+        "case_figures": "Case figures and ranking",
         "links": "Links", "map": "Map", "report": "Report",
         "blank_unit": "(blank: fill in by hand)",
         "gauge_catering": "Catering purifiers in use",
@@ -97,14 +97,10 @@ def report_summary(
     unit = settings.report_unit.strip()
     report = build_report(store, by=by, station=station)
     name = f"report-{by}" + (f"-{station}" if station else "")
-    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
-    if fmt == "csv":
-        body = write_csv(report, unit=unit, lang=words).encode("utf-8")
-        return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(report, buffer, unit=unit, lang=words)
-        return Response(buffer.getvalue(), media_type=XLSX, headers=disposition)
+    if fmt in ("csv", "xlsx"):
+        return report_file_response(
+            fmt, name, csv_text=lambda: write_csv(report, unit=unit, lang=words),
+            write_xlsx=lambda buffer: write_xlsx(report, buffer, unit=unit, lang=words))
     if fmt == "html":
         context = page_context(report, unit=unit, lang=words, keep_lang=lang is not None)
         return html.render(request, "report.html", lang=words, **context)

@@ -34,7 +34,7 @@ def test_conformance(client):
 def test_collections_have_extent_and_items_links(client):
     doc = client.get("/collections").json()
     ids = [c["id"] for c in doc["collections"]]
-    assert ids == ["sources", "stations", "inspections", "zones"]
+    assert ids == ["sources", "stations", "inspections", "cases", "zones"]
     sources = doc["collections"][0]
     minx, miny, maxx, maxy = sources["extent"]["spatial"]["bbox"][0]
     assert 113.3 < minx < maxx < 113.8 and 34.6 < miny < maxy < 34.9

@@ -1,4 +1,5 @@
-"""Recording an inspection in the browser: the form, photos without metadata, one transaction."""
+"""Recording an inspection in the browser: the form, photos without metadata, one transaction,
+and the case a violation opens with it when the inspector asks."""
 
 from __future__ import annotations
 
@@ -112,3 +113,39 @@ def test_viewers_and_forged_posts_record_nothing(store: Store) -> None:
     assert res.status_code == 403
     assert store.count("inspections") == 0
     assert editor.get("/photos/nope", headers=HTML).status_code == 404
+
+
+# -- the case a violation opens ---------------------------------------------------------
+
+
+def test_a_violation_with_the_box_ticked_opens_a_case_and_shows_it(store: Store) -> None:
+    client = signed_in(store)
+    form = client.get("/ledger/S-1/inspect", headers=HTML).text
+    assert 'name="open_case" value="1">' in form  # unticked until the inspector ticks it
+    res = post_inspection(client, [], result="violation", fume_purifier="none",
+                          date="2026-11-20", round="2", notes="油烟直排，未开净化器",
+                          open_case="1")
+    cases = store.read("cases")
+    assert len(cases) == 1 and store.count("inspections") == 1
+    case = cases.iloc[0]
+    assert res.status_code == 303 and res.headers["location"] == f"/cases/{case['id']}"
+    assert (case["source_id"], case["event_type"], case["channel"], case["status"]) == (
+        "S-1", "fume_direct", "inspection", "reported")
+    assert case["description"] == "油烟直排，未开净化器" and case["reported_by"] == "editor1"
+    page = client.get(res.headers["location"], headers=HTML)
+    assert page.status_code == 200 and "油烟直排，未开净化器" in page.text
+
+
+@pytest.mark.parametrize(("result", "ticked"), [("compliant", "1"), ("violation", "")])
+def test_no_case_without_a_violation_or_the_box(store: Store, result: str, ticked: str) -> None:
+    fields = {"open_case": ticked} if ticked else {}
+    res = post_inspection(signed_in(store), [], result=result, date="2026-11-20", **fields)
+    assert res.status_code == 303 and res.headers["location"] == "/ledger/S-1#inspections"
+    assert store.count("cases") == 0 and store.count("inspections") == 1
+
+
+def test_a_bad_inspection_opens_no_case(store: Store) -> None:
+    res = post_inspection(signed_in(store), [], result="violation", date="2999-01-01",
+                          open_case="1")
+    assert res.status_code == 422 and 'name="open_case" value="1" checked' in res.text
+    assert store.count("cases") == 0 and store.count("inspections") == 0

@@ -1,4 +1,5 @@
-"""The night patrol page: the list by distance, one-tap shut-down and new stall, roles, size.
+"""The night patrol page: the list by distance, one-tap shut-down and new stall, roles, size,
+and the cases a patrol opens (a stall still trading, a problem at a listed source).
 
 Runs on both stores. Distances are checked against pyproj ``Geod``; every
 write is checked on what the store then holds (counts, the rows that
@@ -348,3 +349,92 @@ def test_ten_thousand_nearby_stay_under_200_kb_gzipped(crowded: Store, limit: st
     assert page.text.count('class="big danger shut"') == int(limit or 50)
     assert len(gzip.compress(page.content)) < 200_000
     assert ("更多" in page.text) == (limit is None)
+
+
+# -- cases a patrol opens --------------------------------------------------------------
+
+
+def _counts(store: Store) -> tuple[int, int, int]:
+    return store.count("sources"), store.count("inspections"), store.count("cases")
+
+
+def test_a_stall_still_trading_opens_its_case_with_it(store: Store) -> None:
+    client = signed_in(store)
+    page = client.get("/patrol", params=position(*HERE), headers=HTML).text
+    assert 'name="open_case" value="1" checked' in page  # on unless the officer unticks it
+    sources, visits, cases = _counts(store)
+    res = post(client, "/patrol/new-stall", page, **position(*HERE), name="夜市口烧烤",
+               notes="两个烤炉", result="violation", open_case="1")
+    assert res.status_code == 303 and _counts(store) == (sources + 1, visits + 1, cases + 1)
+    case = store.read("cases").iloc[-1]
+    stall = store.get("sources", case["source_id"])
+    assert stall.properties["name"] == "夜市口烧烤" and stall.properties["status"] == "operating"
+    assert (case["event_type"], case["channel"], case["status"], case["reported_by"]) == (
+        "open_air_bbq", "patrol", "reported", "editor1")
+    assert case["description"] == "两个烤炉"
+    assert f"case={case['id']}" in res.headers["location"]
+    back = client.get(res.headers["location"], headers=HTML).text
+    assert f'href="/cases/{case["id"]}"' in back
+
+
+@pytest.mark.parametrize(("result", "ticked"), [("closed_down", "1"), ("violation", "")])
+def test_no_case_when_shut_on_the_spot_or_unticked(store: Store, result: str,
+                                                   ticked: str) -> None:
+    client = signed_in(store)
+    page = client.get("/patrol", params=position(*HERE), headers=HTML).text
+    sources, visits, cases = _counts(store)
+    fields = {"open_case": ticked} if ticked else {}
+    res = post(client, "/patrol/new-stall", page, **position(*HERE), result=result, **fields)
+    assert res.status_code == 303 and "case=" not in res.headers["location"]
+    assert _counts(store) == (sources + 1, visits + 1, cases)
+
+
+def test_a_failing_case_write_leaves_no_stall_and_no_inspection(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geo.writes
+
+    client = signed_in(store)
+    page = client.get("/patrol", params=position(*HERE), headers=HTML).text
+    before, token = _counts(store), store.change_token()
+    real = geo.writes._insert_new
+
+    def failing(tx, records, **kwargs):  # the case is the last record written
+        real(tx, records, **kwargs)
+        if any(layer.name == "cases" for layer, _ in records):
+            raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(geo.writes, "_insert_new", failing)
+    with pytest.raises(RuntimeError):
+        post(client, "/patrol/new-stall", page, **position(*HERE), result="violation",
+             open_case="1")
+    assert _counts(store) == before and store.change_token() == token
+
+
+def test_a_listed_source_gets_a_case_at_its_place(store: Store) -> None:
+    client = signed_in(store)
+    page = client.get("/patrol", params=position(*HERE), headers=HTML).text
+    fid = re.search(r'<li class="src[^"]*" data-id="([^"]+)"', page).group(1)
+    assert f'action="/patrol/{fid}/case"' in page
+    before = versions(store)
+    res = post(client, f"/patrol/{fid}/case", page, **position(*HERE))
+    assert res.status_code == 303 and versions(store) == before  # the source is untouched
+    cases = store.read("cases")
+    assert len(cases) == 1
+    case, source = cases.iloc[0], store.get("sources", fid)
+    assert case["source_id"] == fid and case.geometry.equals(source.geometry)
+    expected = "open_air_bbq" if source.properties["category"] == "bbq" else "fume_direct"
+    assert (case["event_type"], case["channel"]) == (expected, "patrol")
+    back = client.get(res.headers["location"], headers=HTML).text
+    assert f"已上报案件 {case['id']}" in back
+
+
+def test_viewers_and_forged_posts_report_nothing(store: Store) -> None:
+    viewer = signed_in(store, "viewer1")
+    page = viewer.get("/patrol", params=position(*HERE), headers=HTML).text
+    assert "/case\"" not in page and 'name="open_case"' not in page
+    fid = store.read("sources")["id"].iloc[0]
+    assert post(viewer, f"/patrol/{fid}/case", page, **position(*HERE)).status_code == 403
+    anonymous = client_for(store)
+    assert anonymous.post(f"/patrol/{fid}/case", data=position(*HERE), headers=HTML,
+                          follow_redirects=False).status_code == 403
+    assert store.count("cases") == 0
