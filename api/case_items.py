@@ -22,7 +22,7 @@ import re
 import pandas as pd
 
 from api.params import parse_datetime
-from geo.cases.machine import OPEN_STATES
+from geo.cases.frames import case_times, overdue_mask
 from geo.errors import InputError, NotPermittedError
 from geo.store import Query, Store
 
@@ -126,13 +126,6 @@ def narrow_cases(
                  limit=query.limit, offset=query.offset)
 
 
-def overdue_mask(frame: pd.DataFrame, now: dt.datetime) -> pd.Series:
-    """Return, per case of ``frame``, whether it is open and ``now`` is past its deadline."""
-    deadline = _utc(frame["deadline"])
-    is_open = frame["status"].isin(sorted(OPEN_STATES))
-    return (is_open & deadline.notna() & (deadline < pd.Timestamp(now))).astype(bool)
-
-
 def with_case_fields(frame: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
     """Return ``frame`` (cases) with ``overdue`` and ``rework_count`` added."""
     out = frame.copy()
@@ -157,7 +150,7 @@ def _reported_window(text: str | None) -> tuple[dt.datetime | None, dt.datetime 
 def _reported_in(
     frame: pd.DataFrame, start: dt.datetime | None, end: dt.datetime | None
 ) -> pd.Series:
-    reported = _utc(frame["reported_at"])
+    reported = case_times(frame["reported_at"])
     keep = reported.notna()
     if start is not None:
         keep &= reported >= pd.Timestamp(start)
@@ -166,6 +159,3 @@ def _reported_in(
     return keep.astype(bool)
 
 
-def _utc(column: pd.Series) -> pd.Series:
-    # stores hand times back as ISO 8601 text (UTC, "Z"); a blank or odd one is NaT
-    return pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")

@@ -1,4 +1,6 @@
-"""What the workspace's home page shows: priority counts per station, the round, recent changes.
+"""What the workspace's home page shows: priority counts, the round, cases, recent changes.
+
+Open and overdue cases are counted as :mod:`geo.cases.frames` judges them.
 
 A priority target is a source not ``closed`` inside some station's radius;
 closed ones inside a radius are counted apart, as the re-check list
@@ -7,10 +9,12 @@ closed ones inside a radius are counted apart, as the re-check list
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.cases.frames import open_mask, overdue_mask
 from geo.inspections.rounds import current_round, due_sources, round_visits
 from geo.ledger import now_utc
 from geo.priority import flagged_sources
@@ -44,6 +48,8 @@ class Overview:
     due: int
     checked: int
     recent: list[HistoryEntry]
+    open_cases: int = 0
+    overdue_cases: int = 0
 
 
 def _in_station(flagged: pd.DataFrame, station_id: str) -> pd.Series:
@@ -90,9 +96,11 @@ def overview(store: Store, *, recent: int = 10) -> Overview:
     round_no = current_round(inspections)
     due = due_sources(flagged, inspections, round_no=round_no)
     visited = set(round_visits(inspections, round_no=round_no).get("source_id", []))
+    cases = store.read("cases")
     return Overview(
         sources=len(flagged), priority=int(flagged["priority"].astype(bool).sum()),
         recheck=int(flagged["recheck"].astype(bool).sum()),
         stations=_station_counts(flagged, store.read("stations")), round_no=round_no,
         due=int((~due["id"].isin(visited)).sum()), checked=int(due["id"].isin(visited).sum()),
-        recent=recent_changes(store, limit=recent))
+        recent=recent_changes(store, limit=recent), open_cases=int(open_mask(cases).sum()),
+        overdue_cases=int(overdue_mask(cases, dt.datetime.now(dt.UTC)).sum()))

@@ -29,6 +29,7 @@ from api.pages.case_words import beijing, parse_time, time_left, words
 from api.pages.paging import PER_PAGE, PageNo, PerPage, page_of, per_page_param
 from api.sessions import signed_in
 from geo.cases import STATES, EventType, stored_types
+from geo.cases.frames import case_times, overdue_mask
 from geo.cases.machine import OPEN_STATES
 from geo.errors import ValidationError
 from geo.ledger import CASE_CHANNELS
@@ -134,14 +135,12 @@ class CaseSelection:
 
 
 def _times(frame: pd.DataFrame, column: str) -> pd.Series:
-    return pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
+    return case_times(frame[column])
 
 
 def _overdue(frame: pd.DataFrame, now: dt.datetime) -> np.ndarray:
     """Which rows are open cases past their deadline at ``now``."""
-    deadline = _times(frame, "deadline")
-    open_now = frame["status"].isin(list(OPEN_STATES)).to_numpy()
-    return open_now & (deadline < pd.Timestamp(now)).fillna(False).to_numpy(dtype=bool)
+    return overdue_mask(frame, now).to_numpy(dtype=bool)
 
 
 def select_cases(frame: pd.DataFrame, selection: CaseSelection, *, now: dt.datetime,

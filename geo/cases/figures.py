@@ -57,7 +57,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.cases.machine import OPEN_STATES
+from geo.cases.frames import case_times, overdue_mask
 from geo.cases.types import DEFAULT_TYPES, EventType
 from geo.errors import InputError
 from geo.io.cells import csv_text, xlsx_value
@@ -287,8 +287,7 @@ def case_figures(
 def _in_period(cases: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
     frame = pd.DataFrame(cases).reindex(columns=list(_NEEDED))
     for column in ("reported_at", "deadline", "closed_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce",
-                                       format="ISO8601")
+        frame[column] = case_times(frame[column])
     low = pd.Timestamp(dt.datetime.combine(start, dt.time(), BUREAU_TZ))
     high = pd.Timestamp(dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), BUREAU_TZ))
     return frame[(frame["reported_at"] >= low) & (frame["reported_at"] < high)]
@@ -308,7 +307,7 @@ def _flags(frame: pd.DataFrame, by: str, now: pd.Timestamp) -> pd.DataFrame:
         # a comparison with no time (NaT) is False: a case without a deadline is never late
         "closed_on_time": closed & (frame["closed_at"] <= frame["deadline"]),
         "rework": pd.to_numeric(frame["rework"], errors="coerce").fillna(0) > 0,
-        "overdue_open": status.isin(sorted(OPEN_STATES)) & (frame["deadline"] < now),
+        "overdue_open": overdue_mask(frame, now),
         "hours": hours.where(closed),
     }, index=frame.index)
 

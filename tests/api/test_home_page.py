@@ -15,8 +15,8 @@ HTML = {"accept": "text/html"}
 
 
 def _card(page: str, href: str) -> int:
-    match = re.search(rf'<a class="card" href="{re.escape(href)}"><span class="n">(\d+)</span>',
-                      page)
+    match = re.search(rf'<a class="card[^"]*" href="{re.escape(href)}">'
+                      r'<span class="n">(\d+)</span>', page)
     assert match, href
     return int(match.group(1))
 
@@ -43,6 +43,28 @@ def test_the_cards_lead_to_the_same_rows(ledger: Ledger, closed: bool) -> None:
                  "/ledger"):
         rows = re.findall(r'<tr data-id="', client.get(href, headers=HTML).text)
         assert len(rows) == _card(home, href), href
+
+
+def test_the_overdue_cases_card_counts_what_the_overdue_view_lists(ledger: Ledger) -> None:
+    import datetime as dt
+
+    from shapely import Point
+
+    from geo.cases import act_on_case, report_case
+
+    ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    for fid, steps in (("C-late", ("file", "dispatch")), ("C-open", ("file",)),
+                       ("C-done", ("file", "dispatch", "handle", "verify", "close"))):
+        report_case(ledger.store, id=fid, event_type="open_air_bbq", actor="巡查员", at=ago,
+                    point=Point(113.666, 34.758))
+        for k, action in enumerate(steps, start=1):
+            act_on_case(ledger.store, fid, action, actor="中心", role="dispatcher",
+                        at=ago + dt.timedelta(minutes=k), unit="中队",
+                        passed=True if action == "verify" else None)
+    home = ledger.client.get("/", headers=HTML).text
+    assert _card(home, "/cases?overdue=true") == 1 and "未结案件共 2 件" in home
+    listed = ledger.client.get("/cases?overdue=true", headers=HTML).text
+    assert re.findall(r'<tr data-id="([^"]+)"', listed) == ["C-late"]
 
 
 def test_recent_changes_name_who_and_what(ledger: Ledger) -> None:

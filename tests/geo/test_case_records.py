@@ -174,3 +174,43 @@ def _walk_default(store: Store, fid: str) -> Feature:
         feature = act_on_case(store, fid, action, actor="中心", role="dispatcher",
                               at=T0 + dt.timedelta(seconds=k), **kwargs)
     return feature
+
+
+#: The steps that bring a new case to each state, and what each action needs.
+_TO_STATE = {
+    "reported": (), "filed": ("file",), "dispatched": ("file", "dispatch"),
+    "handled": ("file", "dispatch", "handle"),
+    "verified": ("file", "dispatch", "handle", "verify"),
+    "closed": ("file", "dispatch", "handle", "verify", "close"), "rejected": ("reject",),
+}
+_NEEDS = {"dispatch": {"unit": "中队"}, "verify": {"passed": True}, "reject": {"notes": "重复"}}
+
+
+def test_every_state_and_action_on_the_store(store: Store) -> None:
+    """Allowed actions move the stored case as the machine says; the rest change nothing."""
+    from geo.cases import ACTIONS, STATES, allowed_actions, apply_action
+
+    _grid(store)
+    assert set(_TO_STATE) == set(STATES)
+    for status, path in _TO_STATE.items():
+        for action in ACTIONS:
+            case = report_case(store, event_type="bbq", point=HERE, actor="巡查员", at=T0,
+                               types=QUICK)
+            _walk(store, case.id, *((step, _NEEDS.get(step, {})) for step in path))
+            stored = store.get("cases", case.id)
+            assert stored.properties["status"] == status
+            before = (stored.properties, len(store.history("cases", case.id)))
+            at = T0 + dt.timedelta(minutes=1)
+            if action in allowed_actions(case_state(stored), "admin"):
+                expected = apply_action(case_state(stored), action, actor="中心", role="admin",
+                                        at=at, limit_h=0.001, **_NEEDS.get(action, {}))
+                moved = act_on_case(store, case.id, action, actor="中心", role="admin",
+                                    types=QUICK, at=at, **_NEEDS.get(action, {}))
+                assert moved.properties["status"] == expected.status != status
+                assert len(store.history("cases", case.id)) == before[1] + 1
+                continue
+            with pytest.raises(TransitionError):
+                act_on_case(store, case.id, action, actor="中心", role="admin", types=QUICK,
+                            at=at, **_NEEDS.get(action, {}))
+            after = store.get("cases", case.id)
+            assert (after.properties, len(store.history("cases", case.id))) == before
