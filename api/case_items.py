@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pandas as pd
 
 from api.params import parse_datetime
 from geo.cases.frames import case_times, overdue_mask
+from geo.cases.records import timeline
 from geo.errors import InputError, NotPermittedError
 from geo.store import Query, Store
 
@@ -34,6 +36,7 @@ __all__ = [
     "narrow_cases",
     "overdue_mask",
     "refuse_generic_write",
+    "timeline_doc",
     "with_case_fields",
 ]
 
@@ -159,3 +162,22 @@ def _reported_in(
     return keep.astype(bool)
 
 
+
+
+def timeline_doc(store: Store, fid: str) -> list[dict[str, Any]]:
+    """Return every step of case ``fid`` as JSON: who moved it where, when (UTC), why, photos.
+
+    ``photos`` are the step's photo links (``/photos/{id}``), empty for a step without.
+    """
+    steps = timeline(store, fid)
+    keys = [s.photos for s in steps if s.photos]
+    photos = store.photos.of_inspections(keys) if keys else {}
+    return [{"action": s.action, "status": s.status, "actor": s.actor, "at": _utc_text(s.at),
+             "notes": s.notes, "unit": s.unit, "passed": s.passed,
+             "photos": [f"/photos/{p.id}" for p in photos.get(s.photos or "", [])]}
+            for s in steps]
+
+
+def _utc_text(at: dt.datetime) -> str:
+    # as the store writes times: ISO 8601, UTC, milliseconds, "Z"
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -467,7 +467,8 @@ def case_report(
     by: Annotated[ByChoice, typer.Option("--by", help="Grouping of the figures.")] = (
         ByChoice.GRID),
     start: Annotated[str | None, typer.Option(
-        "--start", help="First day YYYY-MM-DD (Beijing); default: this month's first.")] = None,
+        "--start", help="First day YYYY-MM-DD (Beijing); default: this month's first (the "
+        "last month with cases when this one has none yet).")] = None,
     end: Annotated[str | None, typer.Option(
         "--end", help="Last day YYYY-MM-DD (Beijing), included; default: start's month end.")
     ] = None,
@@ -487,6 +488,7 @@ def case_report(
     from geo.cases.figures import (
         case_figures,
         case_period,
+        default_month_day,
         figures_dict,
         write_figures_csv,
         write_figures_xlsx,
@@ -495,10 +497,12 @@ def case_report(
     if output is not None:
         _check_output(output)
     now = dt.datetime.now(dt.UTC)
-    first, last = case_period(start, end, today=now.astimezone(BUREAU_TZ).date())
     with _opened(store) as opened:
-        figures = case_figures(opened.read("cases"), by=by.value, start=first, end=last,
-                               now=now, types=stored_types(opened))
+        cases = opened.read("cases")
+        today = default_month_day(cases, now.astimezone(BUREAU_TZ).date())
+        first, last = case_period(start, end, today=today)
+        figures = case_figures(cases, by=by.value, start=first, end=last, now=now,
+                               types=stored_types(opened))
     unit, lang = Settings().report_unit.strip(), "en" if english else "zh"
     if json_out:
         _json(figures_dict(figures, unit=unit, lang=lang))

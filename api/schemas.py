@@ -345,6 +345,16 @@ class MapData(_Open):
     grids: dict[str, Any] | None = None
 
 
+class MapCases(_Open):
+    """The open cases the map draws: each with its place, time left and band, and the counts."""
+
+    datum: Literal["wgs84", "gcj02"]
+    now: str
+    count: int
+    counts: dict[str, int]
+    cases: list[dict[str, Any]]
+
+
 # -- request bodies ---------------------------------------------------------------------
 
 
@@ -424,6 +434,7 @@ class CaseStep(_Open):
     notes: str | None = None
     unit: str | None = None
     passed: bool | None = None
+    photos: list[str] = Field(default_factory=list, description="The step's photo links")
 
 
 class CaseTimeline(_Open):
@@ -449,8 +460,12 @@ class EventTypes(_Open):
     types: list[EventTypeRecord]
 
 
+# -- air quality (api.routes.observations) ------------------------------------------------
+
+
 #: Every model the document names, as ``#/components/schemas/<class name>``.
 MODELS: tuple[type[BaseModel], ...] = (
+    MapCases,
     Link, Geometry, Feature, FeatureCollection, RadiusQuery, RadiusFeatureCollection,
     LandingPage, ConfClasses, SpatialExtent, Extent, Collection, Collections, Health,
     Problem, RejectedRow, ImportRejection, WriteCounts, ImportReport, HistoryEntry,

@@ -22,6 +22,7 @@ _SCRIPTS = (
     "zonewatch-measure.js",
     "zonewatch-basemaps.js",  # loads protomaps-leaflet itself, only for a vector basemap file
     "zonewatch-map.js",
+    "zonewatch-cases.js",  # open cases by time left; draws only on a served page (casesUrl)
 )
 _STYLES = (
     "leaflet/leaflet.css",
@@ -30,6 +31,7 @@ _STYLES = (
     "fullscreen/Control.FullScreen.css",
     "zonewatch-basemaps.css",
     "zonewatch-map.css",
+    "zonewatch-cases.css",
 )
 # Only on a signed-in editor's map (maps.edit_config): nobody else loads the editing tools.
 _EDIT_SCRIPTS = ("geoman/leaflet-geoman.min.js", "zonewatch-edit.js")

@@ -71,6 +71,8 @@ class MapPage:
     data: dict[str, Any] | None = None
     link_base: str = ""  # prefix of record and report links
     edit: MapEditing | None = None  # a signed-in editor's tools and CSRF token; None: no tools
+    cases_url: str | None = None  # open cases by time left (maps.cases_layer); None: no layer
+    focus: str | None = None  # a source's or a case's id to go to and open on arrival
 
 
 def safe_json(value: Any) -> str:
@@ -202,4 +204,6 @@ def _config(page: MapPage, words: dict[str, Any]) -> dict[str, Any]:
         "basemaps": page.basemaps,
         "linkBase": page.link_base,
         "edit": None if page.edit is None else page.edit.as_config(),
+        "casesUrl": page.cases_url,
+        "focus": page.focus,
     }

@@ -30,6 +30,7 @@ from geo.cases.figures import (
     FigureRow,
     case_figures,
     case_period,
+    default_month_day,
     figure_label,
     figures_dict,
     figures_period,
@@ -81,7 +82,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
 
 By = Annotated[str, Query(description="Grouping: " + ", ".join(BY))]
 Start = Annotated[str | None, Query(
-    description="First day, YYYY-MM-DD (Beijing); default: the first of the month")]
+    description="First day, YYYY-MM-DD (Beijing); default: the first of this month, or of "
+                "the last month with cases while this one has none")]
 End = Annotated[str | None, Query(
     description="Last day, YYYY-MM-DD (Beijing), included; default: the end of start's month")]
 Format = Annotated[str | None, Query(description="json (default), html, csv, xlsx")]
@@ -158,9 +160,10 @@ def case_report(
 
 def _figures(store: Store, by: str, start: str | None, end: str | None) -> CaseFigures:
     now = dt.datetime.now(dt.UTC)
-    first, last = case_period(start, end, today=now.astimezone(BUREAU_TZ).date())
-    return case_figures(store.read("cases"), by=by, start=first, end=last, now=now,
-                        types=stored_types(store))
+    cases = store.read("cases")
+    today = default_month_day(cases, now.astimezone(BUREAU_TZ).date())
+    first, last = case_period(start, end, today=today)
+    return case_figures(cases, by=by, start=first, end=last, now=now, types=stored_types(store))
 
 
 def _query(figures: CaseFigures, extra: dict[str, str], **changes: str) -> str:

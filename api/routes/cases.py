@@ -26,7 +26,7 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Caller, EditorDep, actor_of
-from api.case_items import with_case_fields
+from api.case_items import timeline_doc, with_case_fields
 from api.deps import SettingsDep, StoreDep
 from api.etags import etag_for, expected_version, header_id
 from api.params import refuse_unknown_params
@@ -45,8 +45,7 @@ from api.schemas import (
     request_body,
     write_extra,
 )
-from geo.cases import act_on_case, allowed_actions, case_state, report_case, stored_types, timeline
-from geo.cases.machine import Step
+from geo.cases import act_on_case, allowed_actions, case_state, report_case, stored_types
 from geo.cases.types import EventType
 from geo.edits import IGNORED_FIELDS, feature_from_geojson
 from geo.errors import InputError, ValidationError, VersionMismatchError
@@ -109,7 +108,7 @@ def report(
     _check_source(store, props.get("source_id"))
     stored = report_case(store, event_type=event_type, point=feature.geometry,
                          actor=actor_of(caller), types=types, **props)
-    return _case_answer(request, stored, caller, status=201)
+    return _case_answer(request, store, stored, caller, status=201)
 
 
 @router.post(
@@ -135,7 +134,7 @@ def act(
     with _refused_as(_STEP_FIELD.get(action, "action")):
         stored = act_on_case(store, fid, action, actor=actor_of(caller), role=caller.role,
                              expected_version=version, types=stored_types(store), **step)
-    return _case_answer(request, stored, caller)
+    return _case_answer(request, store, stored, caller)
 
 
 @router.get("/cases/{fid}/timeline", summary="Timeline of a case", openapi_extra=read_extra(),
@@ -144,8 +143,8 @@ def case_timeline(request: Request, store: StoreDep, fid: CaseId) -> Response:
     """Every step of a case, oldest first: action, status after it, who, when (UTC), notes."""
     refuse_unknown_params(request, ())
     case = store.get("cases", fid)
-    steps = [_step_doc(s) for s in timeline(store, fid)]
-    return json_response({"id": fid, "status": case.properties.get("status"), "timeline": steps})
+    return json_response({"id": fid, "status": case.properties.get("status"),
+                          "timeline": timeline_doc(store, fid)})
 
 
 # -- the report's body ------------------------------------------------------------------
@@ -262,11 +261,13 @@ def _refused_as(field: str) -> Iterator[None]:
 # -- the answers ------------------------------------------------------------------------
 
 
-def _case_answer(request: Request, case: Feature, caller: Caller, *, status: int = 200) -> Response:
+def _case_answer(request: Request, store: Store, case: Feature, caller: Caller, *,
+                 status: int = 200) -> Response:
     """Answer a case just written (built from what the write returned), with its ETag."""
     fid = str(case.id)
     body = next(iter_features(with_case_fields(_case_frame(case), now=dt.datetime.now(dt.UTC))))
     body["allowed_actions"] = allowed_actions(case_state(case), caller.role)
+    body["properties"]["timeline"] = timeline_doc(store, fid)
     base = str(request.base_url).rstrip("/")
     item = f"{base}/collections/cases/items/{header_id(fid)}"
     body["links"] = [
@@ -289,12 +290,3 @@ def _case_frame(case: Feature) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=[case.geometry], crs="EPSG:4326")
 
 
-def _step_doc(step: Step) -> dict[str, Any]:
-    return {"action": step.action, "status": step.status, "actor": step.actor,
-            "at": _utc_text(step.at), "notes": step.notes, "unit": step.unit,
-            "passed": step.passed}
-
-
-def _utc_text(at: dt.datetime) -> str:
-    # as the store writes times: ISO 8601, UTC, milliseconds, "Z"
-    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

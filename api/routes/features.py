@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import html
-from api.case_items import event_type_filter, narrow_cases
+from api.case_items import event_type_filter, narrow_cases, timeline_doc
 from api.collections import COLLECTIONS, Collection, get_collection, page_frame, with_derived
 from api.deps import StoreDep
 from api.pages.home import home_page
@@ -344,6 +344,8 @@ def item(
         _link(f"{base}/items/{fid}?f=html", "alternate", "text/html", "this feature as HTML"),
         _link(base, "collection", "application/json", "the collection"),
     ]
+    if cid == "cases":  # a case carries its timeline (the list does not: one read per case)
+        feature["properties"]["timeline"] = timeline_doc(store, fid)
     etag = _etag(cid, fid, feature)
     if fmt == "html":
         return html.render(request, "item.html", doc=feature, collection=target)

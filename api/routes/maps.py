@@ -6,6 +6,7 @@ The page only ever talks to this service: scripts and styles come from
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import logging
 import urllib.error
@@ -13,15 +14,15 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import SettingsDep, StoreDep
 from api.errors import problem_response
 from api.map_editing import editing_for
 from api.params import refuse_unknown_params
-from api.schemas import MapData, answers, read_extra
+from api.schemas import MapCases, MapData, answers, read_extra
 from api.settings import Settings
-from geo.errors import InputError
+from geo.errors import InputError, NotFoundError
 from geo.store.base import Store
 from maps.assets import resolve_asset
 from maps.basemaps import (
@@ -34,6 +35,7 @@ from maps.basemaps import (
     upstream_url,
 )
 from maps.cache import MapDataCache
+from maps.cases_layer import open_cases
 from maps.data import MapFilter
 from maps.i18n import normalize_lang
 from maps.render import MapPage, render_map
@@ -76,9 +78,13 @@ def get_map(
     basemap: Annotated[str | None, Query(
         description="none, osm, tianditu, amap, local (the configured tile_url) or file "
         "(the configured basemap_file, the default when set)")] = None,
+    focus: Annotated[str | None, Query(
+        description="A source or an open case to go to and open on arrival, e.g. S0001")] = None,
 ) -> HTMLResponse:
     """Return the map page; its data is loaded from ``/map/data.json``."""
-    refuse_unknown_params(request, _FILTERS | {"lang", "basemap"})
+    refuse_unknown_params(request, _FILTERS | {"lang", "basemap", "focus"})
+    if focus is not None:
+        _check_focus(store, focus)
     lang = normalize_lang(lang)
     flt = MapFilter(station=station, category=category, priority=priority, community=community)
     if station is not None:
@@ -88,11 +94,34 @@ def get_map(
     page = MapPage(
         lang=lang, basemap=chosen, data_url=f"/map/data.json?{urlencode(params)}",
         tile_url=f"/map/tiles/{chosen.name}/{{z}}/{{x}}/{{y}}", edit=editing_for(request),
-        basemaps=_switcher(chosen, settings),
+        basemaps=_switcher(chosen, settings), cases_url="/map/cases.json", focus=focus,
     )
     # an editor's page holds the session's CSRF token: never kept by any cache
     headers = {"Cache-Control": "no-store"} if page.edit else {}
     return HTMLResponse(render_map(page), headers=headers)
+
+
+def _check_focus(store: Store, fid: str) -> None:
+    """404 unless ``fid`` is a source or a case (the page would have nothing to open)."""
+    try:
+        store.get("sources", fid)
+    except NotFoundError:
+        store.get("cases", fid)
+
+
+@router.get("/map/cases.json", summary="Open cases of the map, by time left",
+            openapi_extra=read_extra(), responses=answers(MapCases, errors=(400, 401, 403)))
+def get_map_cases(
+    request: Request, store: StoreDep,
+    datum: Annotated[str, Query(description="wgs84 (default) or gcj02 (for Amap)")] = "wgs84",
+) -> JSONResponse:
+    """Return the open cases, each with its time left and band (``maps.cases_layer``).
+
+    Worked out per request, at the request's moment: never stale after a case action.
+    """
+    refuse_unknown_params(request, {"datum"})
+    body = open_cases(store, now=dt.datetime.now(dt.UTC), datum=datum)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/map/data.json", summary="Compact data of the map (column arrays)",

@@ -73,6 +73,7 @@ __all__ = [
     "FigureRow",
     "case_figures",
     "case_period",
+    "default_month_day",
     "figure_label",
     "figures_dict",
     "figures_frame",
@@ -207,6 +208,28 @@ def case_period(
     if last < first:
         raise InputError(f"end ({last.isoformat()}) is before start ({first.isoformat()})")
     return first, last
+
+
+def default_month_day(cases: pd.DataFrame, today: dt.date) -> dt.date:
+    """Return a day of the month a report without dates covers.
+
+    Today's month when a case was reported in it; else the month of the last
+    case reported before it (a new month's first morning still shows the
+    month just ended), else today's.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"reported_at": ["2026-11-30T15:30:00Z"]})  # 23:30 Beijing
+    >>> default_month_day(frame, dt.date(2026, 12, 7))
+    datetime.date(2026, 11, 30)
+    """
+    if not len(cases):
+        return today
+    reported = case_times(cases["reported_at"]).dt.tz_convert(BUREAU_TZ).dt.date.dropna()
+    before = reported[reported <= today]
+    if not len(before) or max(before).replace(day=1) == today.replace(day=1):
+        return today
+    return max(before)
 
 
 def _date(value: str | dt.date | None, name: str) -> dt.date | None:

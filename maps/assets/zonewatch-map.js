@@ -205,8 +205,13 @@
   };
 
   Ctx.prototype.drawSources = function (control, done) {
-    var cfg = this.cfg, self = this, byCat = this.buildMarkers(), pending = 0;
-    var finished = function () { pending -= 1; if (pending === 0) { done(); } };
+    var cfg = this.cfg, self = this, byCat = this.buildMarkers(), pending = 1, called = false;
+    // pending starts at 1 for this loop itself: a small category may finish while it runs
+    // (markercluster adds a short list at once), and done must come once, after the last
+    var finished = function () {
+      pending -= 1;
+      if (pending === 0 && !called) { called = true; done(); }
+    };
     Object.keys(cfg.styles).forEach(function (cat) {
       var list = byCat[cat] || [];
       var layer = self.categoryLayer(cat, finished);
@@ -223,7 +228,7 @@
     this.addUnclusterToggle(control);
     this.foldLegendIfCrowded();  // the layer list has just grown by the categories
     this.map.on("resize", this.foldLegendIfCrowded, this);  // and a window may shrink
-    if (pending === 0) { done(); }
+    finished();  // the loop's own count: done now if every category already finished
   };
 
   // One category: outlines of its areas and routes, its clusters, its unclustered priority
@@ -860,9 +865,12 @@
       state.timings.backdrop = performance.now();
       ctx.drawSources(control, function () {
         state.timings.ready = performance.now();
+        state.timings.readyCalls = (state.timings.readyCalls || 0) + 1;  // once, as tests check
         state.rendered = ctx.markers.length;
         status.textContent = fill(words.rendered, { n: state.rendered });
         plugins("ready", function (p) { p.ready(ctx, control, state); });
+        var focused = cfg.focus ? data.sources.id.indexOf(cfg.focus) : -1;
+        if (focused >= 0) { ctx.focus(focused); }  // /map?focus=ID: a case's is the cases layer's
         state.ready = true;
       });
       state.find = function (id) {

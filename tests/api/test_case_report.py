@@ -116,12 +116,11 @@ def test_json_by_type_names_the_stored_types_and_months_run_in_order(client: Tes
         assert_figures(row, want)
 
 
-def test_the_default_period_is_this_beijing_month(client: TestClient) -> None:
-    today = dt.datetime.now(BUREAU_TZ).date()
-    doc = _get(client).json()
-    assert doc["by"] == "grid" and doc["start"] == today.replace(day=1).isoformat()
-    assert doc["end"][:7] == today.isoformat()[:7] and doc["end"] >= today.isoformat()
-    assert doc["total"]["reported"] == 0  # every stored case is older
+def test_the_default_period_is_the_last_month_with_cases(client: TestClient) -> None:
+    doc = _get(client).json()  # this month has no case yet; the latest: 1 April 2025 00:00
+    assert (doc["by"], doc["start"], doc["end"]) == ("grid", "2025-04-01", "2025-04-30")
+    assert doc["total"] == _get(client, start="2025-04-01", end="2025-04-30").json()["total"]
+    assert doc["total"]["reported"] > 0
 
 
 # -- files ------------------------------------------------------------------------------------

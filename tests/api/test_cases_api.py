@@ -115,6 +115,9 @@ def test_a_case_goes_round_the_loop_over_http(ledger: Ledger) -> None:
     assert (fail["status"], fail["passed"], fail["notes"]) == ("dispatched", False, "复燃")
     assert steps["timeline"][2]["unit"] == "林山寨街道中队"
     assert all(s["at"].endswith("Z") for s in steps["timeline"])
+    # the item and the last action's answer carry the same timeline (the contract's field)
+    item = ledger.client.get(f"/collections/cases/items/{fid}").json()
+    assert item["properties"]["timeline"] == steps["timeline"] == props["timeline"]
 
 
 def test_a_report_takes_its_place_and_keeps_the_original_coordinates(ledger: Ledger) -> None:

@@ -286,3 +286,15 @@ def test_bad_by_or_now_is_refused() -> None:
     with pytest.raises(InputError, match="^now must be a timezone-aware"):
         case_figures(pd.DataFrame(), by="grid", start=MARCH[0], end=MARCH[1],
                      now=dt.datetime(2025, 4, 1))
+
+
+def test_the_default_month_is_this_one_once_it_has_a_case() -> None:
+    from geo.cases.figures import default_month_day
+
+    today = dt.date(2026, 12, 7)
+    older = pd.DataFrame({"reported_at": ["2026-10-02T01:00:00Z", "2026-11-30T16:30:00Z"]})
+    assert default_month_day(older, today) == today  # 00:30 Beijing on 1 Dec: this month
+    assert default_month_day(older.iloc[:1], today) == dt.date(2026, 10, 2)
+    later = pd.DataFrame({"reported_at": ["2027-01-05T01:00:00Z"]})  # after today: not counted
+    assert default_month_day(later, today) == today
+    assert default_month_day(pd.DataFrame({"reported_at": []}), today) == today

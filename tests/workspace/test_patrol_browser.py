@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pyproj import Geod
@@ -141,8 +142,13 @@ def test_an_officer_shuts_a_stall_and_records_a_new_one(phone: StaffBrowser,
     taps += 1
     assert patrol_store.count("sources") == sources + 1
     assert patrol_store.count("inspections") == visits + 2
-    new_id = phone.page.url.rsplit("sid=", 1)[1]
+    landed = parse_qs(urlsplit(phone.page.url).query)
+    new_id, case_id = landed["sid"][0], landed["case"][0]
     stall = patrol_store.get("sources", new_id)
+    # still trading: its case opened with it (the box is ticked unless the officer unticks it)
+    case = patrol_store.get("cases", case_id).properties
+    assert (case["source_id"], case["channel"], case["status"]) == (new_id, "patrol", "reported")
+    assert phone.page.locator(f"#notice a[href='/cases/{case_id}']").count() == 1
     assert stall.properties["category"] == "bbq" and stall.properties["status"] == "operating"
     assert stall.geometry is not None
     assert GEOD.inv(stall.geometry.x, stall.geometry.y, *PHONE)[2] < 1.0
@@ -158,6 +164,6 @@ def test_a_viewer_on_a_phone_sees_the_list_without_buttons(phone: StaffBrowser) 
     phone.sign_in("viewer1", PASSWORD)
     phone.go(f"/patrol?lon={STATION[0]}&lat={STATION[1]}")
     assert phone.page.locator("ol.near li").count() >= 4
-    assert phone.page.locator("form.shut, form.stall").count() == 0
+    assert phone.page.locator("form.shut, form.stall, form.case").count() == 0
     check_fits(phone)
     shot(phone, "viewer")
