@@ -99,10 +99,12 @@ def _include_routes(app: FastAPI) -> None:
         source_pages,
         station_pages,
     )
+    from api.routes import air as air_routes
     from api.routes import case_reports as case_report_routes
     from api.routes import cases as case_routes
     from api.routes import docs, edits, features, history, imports, inspections, radius
     from api.routes import maps as map_routes
+    from api.routes import observations as observation_routes
     from api.routes import reports as report_routes
 
     protect_reads(app)  # before any router: every route checks read access
@@ -117,6 +119,8 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(radius.router)
     app.include_router(report_routes.router)
     app.include_router(case_report_routes.router)
+    app.include_router(observation_routes.router)  # before /stations/{sid} pages
+    app.include_router(air_routes.router)  # before /stations/{sid} pages
     app.include_router(map_routes.router)
     app.include_router(docs.router)
     app.include_router(signin.router)

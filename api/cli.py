@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli_cases import case_app
+from api.cli_observations import observations_app
 from api.cli_support import StoreOpt, err, out
 from api.cli_support import domain_errors as _domain_errors
 from api.cli_support import opened as _opened
@@ -358,6 +359,7 @@ user_app = typer.Typer(no_args_is_help=True,
                        help="Staff accounts for the browser: add, list, disable, passwords.")
 app.add_typer(user_app, name="user")
 app.add_typer(case_app, name="case")  # api/cli_cases.py: case list, show, types
+app.add_typer(observations_app, name="observations")  # api/cli_observations.py: import
 PasswordStdin = Annotated[bool, typer.Option(
     "--password-stdin", help="Read the password from the first line of stdin (for scripts).")]
 

@@ -463,8 +463,199 @@ class EventTypes(_Open):
 # -- air quality (api.routes.observations) ------------------------------------------------
 
 
+class ObservationReport(_Open):
+    """What a readings import or feed did, or for a dry run would do."""
+
+    rows: int = Field(description="Readings checked (one per station and hour)")
+    inserted: int
+    updated: int = Field(description="Hours already stored, overwritten")
+    dry_run: bool
+    stations: list[str]
+    ignored_columns: list[str] = []
+
+
+class ObservationHour(_Open):
+    """One hour at a station: readings (µg/m³, CO mg/m³), sub-indices and AQI (HJ 633-2012)."""
+
+    time: str = Field(description="The hour's label (its end, as the national platform "
+                                  "labels hours), UTC ISO 8601")
+    pm25: float | None = None
+    pm10: float | None = None
+    so2: float | None = None
+    no2: float | None = None
+    o3: float | None = None
+    co: float | None = None
+    wd_deg: float | None = Field(default=None, description="Where the wind comes from, "
+                                                           "degrees clockwise from north")
+    ws_ms: float | None = None
+    iaqi: dict[str, int | None]
+    aqi: int | None = None
+    primary: list[str] = []
+    category: str | None = None
+    colour: str | None = None
+
+
+class StationObservations(_Open):
+    """A station's hours in the asked window, oldest first."""
+
+    station_id: str
+    start: str | None = None
+    end: str | None = None
+    count: int
+    hours: list[ObservationHour]
+
+
+# -- air quality (api.routes.air) ---------------------------------------------------------
+
+
+class AirDay(_Open):
+    """One Beijing day at a station: daily values (GB 3095-2012), AQI (HJ 633-2012), limits."""
+
+    date: str = Field(description="The Beijing day, YYYY-MM-DD (readings labelled 01:00 … 24:00)")
+    pm25: float | None = Field(default=None, description="24-h mean, µg/m³; null under 20 "
+                                                          "valid hours")
+    pm10: float | None = None
+    so2: float | None = None
+    no2: float | None = None
+    co: float | None = Field(default=None, description="24-h mean, mg/m³")
+    o3_8h: float | None = Field(default=None, description="Maximum 8-h moving mean of O3")
+    o3_1h: float | None = Field(default=None, description="Maximum 1-h O3")
+    hours: dict[str, int] = Field(description="Valid hours per pollutant")
+    iaqi: dict[str, int | None]
+    aqi: int | None = None
+    primary: list[str] = []
+    category: str | None = None
+    colour: str | None = None
+    exceeds: list[str] = Field(default=[], description="Pollutants over the Grade II 24-h limit")
+    short: list[str] = Field(default=[], description="Pollutants with under 20 valid hours")
+    note: str | None = None
+
+
+class StationDaily(_Open):
+    """A station's days in the asked window, oldest first."""
+
+    station_id: str
+    start: str | None = None
+    end: str | None = None
+    count: int
+    days: list[AirDay]
+    note: str | None = None
+
+
+class RoseSector(_Open):
+    """One wind sector: hours outside calm, their mean and the CPF (null under min_hours)."""
+
+    index: int
+    centre_deg: float
+    hours: int
+    mean: float | None = None
+    cpf: float | None = None
+
+
+class StationRose(_Open):
+    """A station's pollution rose over the window (wind directions: where it comes from)."""
+
+    station_id: str
+    pollutant: str
+    unit: str
+    start: str | None = None
+    end: str | None = None
+    percentile: float
+    threshold: float | None = Field(default=None, description="The percentile concentration")
+    calm_ms: float
+    min_hours: int
+    valid_hours: int
+    calm_hours: int
+    sector_width_deg: float
+    sectors: list[RoseSector]
+    worst: RoseSector | None = Field(default=None, description="The sector of highest CPF")
+    cbpf: dict[str, Any] | None = None
+    note: str | None = None
+
+
+class SourceAttribution(_Open):
+    """A source within the radius: where it lies from the station and its score."""
+
+    rank: int
+    id: str
+    name: str | None = None
+    category: str
+    status: str
+    bearing_deg: float = Field(description="Geodesic bearing from the station, 0–360")
+    distance_m: float
+    sector: int
+    cpf: float | None = None
+    weight: float = Field(description="Category weight × status weight")
+    score: float = Field(description="CPF × weight")
+
+
+class RoseSummary(_Open):
+    """The rose an attribution used."""
+
+    percentile: float
+    threshold: float | None = None
+    valid_hours: int
+    calm_hours: int
+    sectors: int
+    min_hours: int
+    worst: RoseSector | None = None
+
+
+class StationAttribution(_Open):
+    """The sources within a station's radius, highest score first."""
+
+    station_id: str
+    pollutant: str
+    start: str | None = None
+    end: str | None = None
+    radius_m: float
+    count: int
+    sources: list[SourceAttribution]
+    rose: RoseSummary
+    note: str | None = None
+
+
+class CaseHint(_Open):
+    """How to open a case from an alert: the report page, or a body for POST /cases."""
+
+    page: str
+    body: dict[str, Any]
+
+
+class AirAlert(_Open):
+    """One exceedance day of one pollutant at one station, with its upwind sources."""
+
+    station_id: str
+    station_name: str | None = None
+    date: str
+    pollutant: str
+    value: float = Field(description="The daily value (O3: its 8-h maximum)")
+    limit: float
+    unit: str
+    aqi: int | None = None
+    category: str | None = None
+    colour: str | None = None
+    sources: list[SourceAttribution]
+    attribution: str = Field(description="The attribution URL these sources come from")
+    case: CaseHint
+
+
+class AirAlerts(_Open):
+    """Every exceedance day in the window, oldest first."""
+
+    start: str | None = None
+    end: str | None = None
+    count: int
+    alerts: list[AirAlert]
+    rose: dict[str, Any]
+    note: str | None = None
+
+
 #: Every model the document names, as ``#/components/schemas/<class name>``.
 MODELS: tuple[type[BaseModel], ...] = (
+    ObservationReport, ObservationHour, StationObservations,
+    AirDay, StationDaily, RoseSector, StationRose, SourceAttribution, RoseSummary,
+    StationAttribution, CaseHint, AirAlert, AirAlerts,
     MapCases,
     Link, Geometry, Feature, FeatureCollection, RadiusQuery, RadiusFeatureCollection,
     LandingPage, ConfClasses, SpatialExtent, Extent, Collection, Collections, Health,

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import writes
 from geo.crs import geometry_to_lonlat, normalize_label, to_lonlat
+from geo.demo.air import load_observations
 from geo.demo.cases import load_cases
 from geo.demo.inspections import BBQ_WINDOW, MARKET_WINDOW, catering_rounds, one_visit
 from geo.demo.sources import (
@@ -291,7 +292,9 @@ def load_demo(store: Store, *, actor: str = "zonewatch demo") -> dict[str, int]:
     -------
     dict of str to int
         Layer name -> number of features written, in :data:`LOAD_ORDER`, then
-        ``cases`` (the month of :mod:`geo.demo.cases`, each with its timeline).
+        ``cases`` (the month of :mod:`geo.demo.cases`, each with its timeline),
+        then ``observations`` (the synthetic month of hourly readings of
+        :mod:`geo.demo.air`, upserted).
     """
     ledger = build_demo()
     counts = {}
@@ -299,4 +302,5 @@ def load_demo(store: Store, *, actor: str = "zonewatch demo") -> dict[str, int]:
         summary = writes.write_frame(store, layer, ledger[layer], mode="replace", actor=actor)
         counts[layer] = summary.inserted
     counts["cases"] = load_cases(store, ledger, seed=DEMO_SEED, actor=actor)
+    counts["observations"] = load_observations(store, ledger, seed=DEMO_SEED)
     return counts

@@ -30,6 +30,7 @@ __all__ = [
     "AccountBook",
     "AccountRecord",
     "HistoryEntry",
+    "ObservationBook",
     "Operation",
     "PhotoBook",
     "PhotoData",
@@ -316,6 +317,28 @@ class PhotoBook(Protocol):
         ...
 
 
+class ObservationBook(Protocol):
+    """Where a store keeps hourly air-quality readings (:mod:`geo.store.observation_rows`).
+
+    Rows are (station_id, UTC ISO time, pm25, pm10, so2, no2, o3, co, wd_deg,
+    ws_ms); validation lives in :mod:`geo.air.observations`.
+    """
+
+    def upsert(self, rows: Sequence[tuple[Any, ...]], *, dry_run: bool = False) -> tuple[int, int]:
+        """Insert or overwrite hours by (station, time) in one transaction; (inserted, updated)."""
+        ...
+
+    def read(
+        self, station_id: str, *, start: str | None = None, end: str | None = None
+    ) -> pd.DataFrame:
+        """Return a station's hours with ``start <= time < end`` (UTC ISO text), by time."""
+        ...
+
+    def count(self, station_id: str | None = None) -> int:
+        """Return how many hours are stored (of one station, or of all)."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """A ledger backend. All methods are transactional and all-or-nothing."""
@@ -335,6 +358,11 @@ class Store(Protocol):
     @property
     def photos(self) -> PhotoBook:
         """Where this store keeps inspection photos."""
+        ...
+
+    @property
+    def observations(self) -> ObservationBook:
+        """Where this store keeps hourly air-quality readings."""
         ...
 
     def init_schema(self) -> None:

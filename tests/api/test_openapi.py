@@ -121,7 +121,7 @@ def test_writes_declare_their_body_and_the_bearer_token(spec: dict[str, Any]) ->
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
     writes = [(p, m, op) for p, m, op in operations(spec) if m in WRITES]
-    assert len(writes) == 8  # with POST /cases and POST /cases/{id}/actions
+    assert len(writes) == 10  # with the case loop (2) and the observation imports and feed (2)
     for path, method, op in writes:
         assert op["security"] == [{"bearerAuth": []}], (method, path)
         assert {"401", "403"} <= set(op["responses"]), (method, path)

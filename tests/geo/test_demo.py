@@ -420,7 +420,8 @@ def test_dates_are_iso_strings(ledger):
 def test_load_demo_writes_every_layer(store, ledger):
     counts = demo.load_demo(store)
     expected = {layer: len(ledger[layer]) for layer in demo.LOAD_ORDER}
-    assert counts == {**expected, "cases": 120}  # the month of tests/geo/test_demo_cases.py
+    # the months of tests/geo/test_demo_cases.py and tests/geo/test_demo_air.py
+    assert counts == {**expected, "cases": 120, "observations": 5 * 720 - 6}
     for layer, n in expected.items():
         assert store.count(layer) == n
     assert store.history("sources", "S00001")[0].actor == "zonewatch demo"

@@ -23,6 +23,7 @@ from pyproj.enums import WktVersion
 from geo.errors import StoreError
 from geo.ledger import LAYERS, ROLES, Layer
 from geo.store.gpkg.binary import register_functions
+from geo.store.gpkg.observations import OBSERVATIONS_DDL
 
 __all__ = [
     "FID",
@@ -177,6 +178,8 @@ def init_schema(conn: sqlite3.Connection) -> None:
     _widen_role_checks(conn)
     for ddl in _CORE_DDL:
         conn.execute(ddl.replace("{roles}", _ROLE_LIST))
+    for ddl in OBSERVATIONS_DDL:  # hourly air-quality readings (geo.store.gpkg.observations)
+        conn.execute(ddl)
     _insert_srs_rows(conn)
     for layer in LAYERS.values():
         _create_layer(conn, layer)

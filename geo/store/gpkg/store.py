@@ -52,6 +52,7 @@ from geo.store.gpkg import schema
 from geo.store.gpkg.accounts import GeoPackageAccounts
 from geo.store.gpkg.binary import decode_geometries
 from geo.store.gpkg.cache import LayerCache, Snapshot, copy_out, tidy_dtypes
+from geo.store.gpkg.observations import GeoPackageObservations
 from geo.store.gpkg.photos import GeoPackagePhotos
 from geo.store.gpkg.rows import feature_from_row, frame_from_rows, select_list, where_clause
 from geo.store.gpkg.tokens import GeoPackageTokens
@@ -95,6 +96,7 @@ class GeoPackageStore:
         self.tokens = GeoPackageTokens(self._tx)
         self.accounts = GeoPackageAccounts(self._tx)
         self.photos = GeoPackagePhotos(self._tx)
+        self.observations = GeoPackageObservations(self._tx)
 
     # -- connections and transactions -----------------------------------------
 

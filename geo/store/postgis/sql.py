@@ -15,6 +15,7 @@ from psycopg import sql
 from geo.errors import ValidationError
 from geo.ledger import ROLES, Layer
 from geo.store.base import Query
+from geo.store.postgis.observations import observations_ddl
 from geo.store.records import check_bbox, whole_number
 
 __all__ = [
@@ -84,6 +85,7 @@ def create_statements(schema: str, layers: list[Layer]) -> list[sql.Composed]:
     statements.extend(_accounts_ddl(schema))
     statements.extend(widen_role_checks(schema))
     statements.extend(_photos_ddl(schema))
+    statements.extend(observations_ddl(schema))  # hourly air-quality readings
     return statements
 
 

@@ -37,6 +37,7 @@ from geo.store.base import HistoryEntry, Query
 from geo.store.postgis import radius
 from geo.store.postgis.accounts import PostGISAccounts
 from geo.store.postgis.frames import history_entry, row_to_feature, rows_to_frame
+from geo.store.postgis.observations import OBSERVATION_CHANGES, PostGISObservations
 from geo.store.postgis.photos import PostGISPhotos
 from geo.store.postgis.sql import (
     HISTORY,
@@ -99,6 +100,7 @@ class PostGISStore:
         self.tokens = PostGISTokens(self._tx, schema)
         self.accounts = PostGISAccounts(self._tx, schema)
         self.photos = PostGISPhotos(self._tx, schema)
+        self.observations = PostGISObservations(self._tx, schema)
 
     # -- connection and transactions ------------------------------------
 
@@ -255,18 +257,20 @@ class PostGISStore:
         return [history_entry(row) for row in rows]
 
     def change_token(self) -> Hashable:
-        """Return the size and last sequence number of the history.
+        """Return the size and last sequence number of the history, and the readings' count.
 
         Every change writes a history row in its own transaction, so any
         commit changes one of the two; the count also catches a transaction
-        that took a lower ``seq`` but committed after a higher one.
+        that took a lower ``seq`` but committed after a higher one. Imports
+        of hourly readings write no history: each draws from the
+        ``observation_changes`` sequence instead.
         """
-        statement = sql.SQL("SELECT count(*), max(seq) FROM {}").format(
-            table(self.schema, HISTORY)
-        )
+        statement = sql.SQL(
+            "SELECT count(*), max(seq), (SELECT last_value + is_called::int FROM {}) FROM {}"
+        ).format(table(self.schema, OBSERVATION_CHANGES), table(self.schema, HISTORY))
         with self._tx() as conn:
             row = conn.execute(statement).fetchone()
-        return (int(row[0]), row[1]) if row else (0, None)
+        return (int(row[0]), row[1], int(row[2])) if row else (0, None, 0)
 
     # -- radius ----------------------------------------------------------------
 

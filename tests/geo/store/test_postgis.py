@@ -103,7 +103,8 @@ def test_tables_without_geometry_and_the_history_exist(pg):
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [pg.schema]
     )
     assert sorted(r[0] for r in rows) == sorted(
-        [*LAYERS, "history", "tokens", "accounts", "signin_failures", "sessions", "photos"])
+        [*LAYERS, "history", "tokens", "accounts", "signin_failures", "sessions", "photos",
+         "observations"])
     columns = _query(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = 'inspections'",

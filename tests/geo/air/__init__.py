@@ -1,0 +1,1 @@
+"""Tests of air quality at the stations (geo.air)."""
