@@ -240,7 +240,9 @@ def _nearest_points(shapes: np.ndarray, lon: float, lat: float) -> np.ndarray:
     Found in the azimuthal equidistant plane centred on the station, where the
     distance from the centre is the geodesic one.
     """
-    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={lat!r} +lon_0={lon!r} +ellps=WGS84 +units=m")
+    # float(): a numpy scalar's repr (np.float64(34.7)) is no number to PROJ
+    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={float(lat)!r} +lon_0={float(lon)!r} "
+                          "+ellps=WGS84 +units=m")
     fwd = Transformer.from_crs(4326, aeqd, always_xy=True)
     back = Transformer.from_crs(aeqd, 4326, always_xy=True)
     flat = shapely.transform(shapely.segmentize(shapes, _PIECE_DEG),

@@ -243,3 +243,24 @@ def test_moving_the_planted_source_moves_the_answer() -> None:
         assert worst is not None
         answers[bearing] = worst.centre_deg
     assert answers == {70.0: 67.5, 250.0: 247.5}
+
+
+def test_numpy_coordinates_of_the_station_are_taken() -> None:
+    """A station's lon/lat read from a frame are numpy scalars; lines and areas still work."""
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    from geo.air.attribution import attribute
+    from geo.air.rose import pollution_rose
+
+    hours = pd.DataFrame({"pm25": [50.0, 80.0, 90.0, 40.0], "wd_deg": [90.0, 90.0, 90.0, 270.0],
+                          "ws_ms": [2.0, 2.0, 2.0, 2.0]})
+    import geopandas as gpd
+
+    sources = gpd.GeoDataFrame({"id": ["R-1"], "category": ["muck_route"],
+                                "status": ["operating"]}, crs="EPSG:4326",
+                               geometry=[LineString([(113.66, 34.75), (113.66, 34.76)])])
+    ranked = attribute(sources, np.float64(113.65), np.float64(34.755), 3000.0,
+                       pollution_rose(hours, pollutant="pm25", min_hours=1))
+    assert [a.id for a in ranked] == ["R-1"] and 85 < ranked[0].bearing_deg < 95
